@@ -1,0 +1,149 @@
+# rvhv: build, run, test, bench. Every QEMU command line lives here.
+#   make deps       install packages (Debian) and prepare libfdt
+#   make            build/rvhv.elf and build/rvhv.bin
+#   make qemu       boot rvhv with the demo VM (or GUEST=... see README)
+#   make test       host unit tests + QEMU integration tests
+#   make gdb        attach gdb-multiarch to a `make qemu-gdb`
+
+CROSS    ?= riscv64-unknown-elf-
+CC        = $(CROSS)gcc
+OBJCOPY   = $(CROSS)objcopy
+OBJDUMP   = $(CROSS)objdump
+HOSTCC   ?= gcc
+PYTHON   ?= /usr/bin/python3
+QEMU     ?= qemu-system-riscv64
+DTC      ?= dtc
+B        ?= build
+RVHV_CACHE ?= $(HOME)/.cache/rvhv
+LIBFDT   := $(RVHV_CACHE)/libfdt
+PICOLIBC := /usr/lib/picolibc/riscv64-unknown-elf
+export RVHV_CACHE
+
+WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
+TARGET_ARCH := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany
+CFLAGS   := $(TARGET_ARCH) $(WARN) -std=gnu11 -O2 -g -ffreestanding -fno-common \
+            -fno-stack-protector -fno-pie -nostdinc -isystem $(PICOLIBC)/include \
+            -isystem $(shell $(CC) -print-file-name=include) -I. -I$(LIBFDT) -MMD -MP
+ASFLAGS  := $(TARGET_ARCH) -g -I. -MMD -MP
+LDFLAGS  := -nostdlib -static -no-pie -T linker.ld -Wl,--gc-sections -Wl,-Map,$(B)/rvhv.map
+LDLIBS   := $(PICOLIBC)/lib/rv64imac/lp64/libc.a -lgcc
+
+# ---------------------------------------------------------------- hypervisor
+HV_SRCS  := $(wildcard arch/riscv/*.c arch/riscv/*.S kernel/*.c vdev/*.c virtio/*.c passthru/*.c)
+LIBFDT_SRCS := fdt.c fdt_ro.c fdt_rw.c fdt_sw.c fdt_wip.c fdt_empty_tree.c fdt_strerror.c fdt_addresses.c
+HV_OBJS  := $(patsubst %,$(B)/obj/%.o,$(basename $(HV_SRCS))) \
+            $(patsubst %.c,$(B)/obj/libfdt/%.o,$(LIBFDT_SRCS))
+
+all: $(B)/rvhv.elf $(B)/rvhv.bin guests configs
+
+$(LIBFDT)/fdt.c:
+	./tools/libfdt.sh
+
+$(B)/obj/%.o: %.c | $(LIBFDT)/fdt.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/obj/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(ASFLAGS) -c $< -o $@
+
+$(B)/obj/libfdt/%.o: $(LIBFDT)/%.c | $(LIBFDT)/fdt.c
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -Wextra -Werror -MMD -MP,$(CFLAGS)) -Wno-sign-compare -c $< -o $@
+
+$(B)/rvhv.elf: $(HV_OBJS) linker.ld
+	$(CC) $(CFLAGS) $(LDFLAGS) $(HV_OBJS) $(LDLIBS) -o $@
+	@$(CROSS)size $@ | tail -1 | awk '{printf "rvhv: text+data %d bytes, bss %d bytes\n", $$1+$$2, $$3}'
+
+$(B)/rvhv.bin: $(B)/rvhv.elf
+	$(OBJCOPY) -O binary $< $@
+
+-include $(patsubst %.o,%.d,$(HV_OBJS))
+
+# ---------------------------------------------------------------- host unit tests
+# Each fragment tests/unit/*.mk adds a test: UNIT_TESTS += test_x; test_x_SRCS = ...
+HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -I. -I$(LIBFDT) -DRVHV_HOST \
+               -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+HOST_LIBS   := -lcmocka
+UNIT_TESTS  :=
+include $(wildcard tests/unit/*.mk)
+HOST_LIBFDT := $(patsubst %.c,$(B)/host/libfdt/%.o,$(LIBFDT_SRCS))
+
+$(B)/host/libfdt/%.o: $(LIBFDT)/%.c | $(LIBFDT)/fdt.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -std=gnu11 -O1 -g -I$(LIBFDT) -fsanitize=address,undefined -c $< -o $@
+
+define unit_rule
+$(B)/host/$(1): $(1:%=tests/unit/%.c) $$($(1)_SRCS) $(HOST_LIBFDT) tests/unit/unit.h | $(LIBFDT)/fdt.c
+	@mkdir -p $$(dir $$@)
+	$$(HOSTCC) $$(HOST_CFLAGS) $$(filter %.c,$$^) $(HOST_LIBFDT) $$(HOST_LIBS) -o $$@
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
+
+unit: $(UNIT_TESTS:%=$(B)/host/%)
+	@fail=0; for t in $^; do $$t || fail=1; done; exit $$fail
+
+# ---------------------------------------------------------------- guests and configs
+GUESTS :=
+include $(wildcard tests/guests/guests.mk)
+guests: $(GUESTS)
+
+CONFIGS := $(patsubst configs/%.dts,$(B)/configs/%.dtb,$(wildcard configs/*.dts))
+configs: $(CONFIGS)
+$(B)/configs/%.dtb: configs/%.dts $(GUESTS)
+	@mkdir -p $(dir $@)
+	$(DTC) -q -i . -I dts -O dtb -o $@ $<
+
+# ---------------------------------------------------------------- running
+# make qemu [CONFIG=name] | [GUEST=elf|bin DISK=img CPUS=n MEM=size BOOT=machine|supervisor]
+CONFIG    ?= demo
+CPUS      ?= 1
+MEM       ?= 128M
+HOSTMEM   ?= 1G
+QEMUFLAGS ?=
+ifneq ($(GUEST),)
+VMCONFIG  := $(B)/configs/user.dtb
+HARTS     ?= $(CPUS)
+else
+VMCONFIG  := $(B)/configs/$(CONFIG).dtb
+HARTS     ?= $(shell ./tools/config-harts.sh configs/$(CONFIG).dts 2>/dev/null || echo 2)
+endif
+QEMU_CMD   = $(QEMU) -machine virt -cpu rv64 -smp $(HARTS) -m $(HOSTMEM) -nographic \
+             -bios default -kernel $(B)/rvhv.elf -initrd $(VMCONFIG) $(QEMUFLAGS)
+
+$(B)/configs/user.dtb: FORCE $(B)/rvhv.elf
+	@mkdir -p $(dir $@)
+	./tools/mkconfig.py --guest "$(GUEST)" --cpus $(CPUS) --mem $(MEM) --boot "$(BOOT)" \
+	    $(if $(DISK),--disk "$(DISK)") -o $(B)/configs/user.dts
+	$(DTC) -q -I dts -O dtb -o $@ $(B)/configs/user.dts
+
+qemu: all $(VMCONFIG)
+	$(QEMU_CMD)
+
+qemu-gdb: all $(VMCONFIG)
+	@echo "*** now run 'make gdb' in another window"
+	$(QEMU_CMD) -S -gdb tcp::$(GDBPORT)
+
+GDBPORT ?= 26000
+gdb: $(B)/rvhv.elf
+	gdb-multiarch -q $(B)/rvhv.elf -ex 'set architecture riscv:rv64' \
+	    -ex 'target remote localhost:$(GDBPORT)'
+
+# Print the QEMU command line the harness uses (tests call this, so there is one place).
+qemu-cmd:
+	@echo '$(QEMU) -machine virt -cpu rv64 -m $(HOSTMEM) -nographic -bios default -kernel $(B)/rvhv.elf'
+
+# ---------------------------------------------------------------- tests
+deps:
+	./tools/setup.sh
+
+test: all unit-build
+	$(PYTHON) -m pytest -q tests
+
+unit-build: $(UNIT_TESTS:%=$(B)/host/%)
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all unit unit-build guests configs qemu qemu-gdb gdb qemu-cmd deps test clean FORCE
+FORCE:

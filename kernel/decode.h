@@ -1,0 +1,51 @@
+/*
+ * Decoding of the guest instruction behind an MMIO exit.
+ *
+ * A guest load or store to an unmapped device page traps with the faulting
+ * address but not the data or register involved; those come from the
+ * instruction itself, taken from htinst (transformed, see the privileged spec,
+ * "Transformed Instruction or Pseudoinstruction for mtinst or htinst") or
+ * fetched from guest memory with HLVX.  It is decoded once into a struct
+ * mmio_access that every device model receives.  Pure C: unit-tested on the host.
+ */
+#ifndef RVHV_DECODE_H
+#define RVHV_DECODE_H
+
+#include "kernel/types.h"
+
+struct mmio_access {
+	u64 addr;      /* guest-physical address of the access */
+	u64 value;     /* store: data to write; load: raw data read (width bytes) */
+	u8 width;      /* 1, 2, 4 or 8 bytes */
+	u8 reg;        /* x0..x31: load destination or store source */
+	u8 insn_len;   /* 2 or 4: how far the guest pc advances */
+	bool write;    /* store */
+	bool sign_ext; /* load whose result is sign-extended to 64 bits */
+};
+
+enum decode_status {
+	DECODE_OK = 0,
+	DECODE_NOT_LOADSTORE = -1, /* a valid instruction, but no integer load/store (AMO, FP, ...) */
+	DECODE_ILLEGAL = -2,       /* reserved or malformed encoding */
+};
+
+/*
+ * Decode a RV64 or RV64C integer load/store. `insn` holds the instruction
+ * bits: a 32-bit instruction when (insn & 3) == 3, otherwise a 16-bit
+ * compressed one in the low half.  Fills width, reg, insn_len, write and
+ * sign_ext (not addr or value).
+ */
+int decode_loadstore(u32 insn, struct mmio_access *acc);
+
+/*
+ * Turn a non-zero htinst value into instruction bits for decode_loadstore.
+ * A transformed instruction with bit 1 clear stands for a compressed
+ * original: its 32-bit equivalent is returned with *len = 2.  Returns false
+ * for a pseudoinstruction or anything that is not a transformed load/store.
+ */
+bool decode_htinst(u64 htinst, u32 *insn, u8 *len);
+
+/* The 64-bit register value a load of `width` bytes yields for raw data `raw`. */
+u64 decode_load_result(const struct mmio_access *acc, u64 raw);
+
+#endif
