@@ -23,10 +23,11 @@ WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
 TARGET_ARCH := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany
 CFLAGS   := $(TARGET_ARCH) $(WARN) -std=gnu11 -O2 -g -ffreestanding -fno-common \
             -fno-stack-protector -fno-pie -nostdinc -isystem $(PICOLIBC)/include \
-            -isystem $(shell $(CC) -print-file-name=include) -I. -I$(LIBFDT) -MMD -MP
+            -isystem $(shell $(CC) -print-file-name=include) \
+            -isystem $(shell $(CC) -print-file-name=include-fixed) -I. -I$(LIBFDT) -MMD -MP
 ASFLAGS  := $(TARGET_ARCH) -g -I. -MMD -MP
-LDFLAGS  := -nostdlib -static -no-pie -T linker.ld -Wl,--gc-sections -Wl,-Map,$(B)/rvhv.map
-LDLIBS   := $(PICOLIBC)/lib/rv64imac/lp64/libc.a -lgcc
+LDFLAGS  := -nostdlib -static -no-pie -T linker.ld -Wl,--gc-sections -Wl,--no-warn-rwx-segments -Wl,-Map,$(B)/rvhv.map
+LDLIBS   := $(PICOLIBC)/lib/rv64imac/lp64/libc.a $(shell $(CC) -march=rv64imac -mabi=lp64 -print-libgcc-file-name)
 
 # ---------------------------------------------------------------- hypervisor
 HV_SRCS  := $(wildcard arch/riscv/*.c arch/riscv/*.S kernel/*.c vdev/*.c virtio/*.c passthru/*.c)
@@ -41,18 +42,21 @@ $(LIBFDT)/fdt.c:
 
 $(B)/obj/%.o: %.c | $(LIBFDT)/fdt.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c $< -o $@
 
 $(B)/obj/%.o: %.S
 	@mkdir -p $(dir $@)
-	$(CC) $(ASFLAGS) -c $< -o $@
+	@echo "  AS      $<"
+	@$(CC) $(ASFLAGS) -c $< -o $@
 
 $(B)/obj/libfdt/%.o: $(LIBFDT)/%.c | $(LIBFDT)/fdt.c
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -Wextra -Werror -MMD -MP,$(CFLAGS)) -Wno-sign-compare -c $< -o $@
 
 $(B)/rvhv.elf: $(HV_OBJS) linker.ld
-	$(CC) $(CFLAGS) $(LDFLAGS) $(HV_OBJS) $(LDLIBS) -o $@
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) $(HV_OBJS) $(LDLIBS) -o $@
 	@$(CROSS)size $@ | tail -1 | awk '{printf "rvhv: text+data %d bytes, bss %d bytes\n", $$1+$$2, $$3}'
 
 $(B)/rvhv.bin: $(B)/rvhv.elf

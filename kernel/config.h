@@ -1,5 +1,5 @@
 /*
- * VM configuration: a device tree (configs/*.dts, compiled by dtc) handed to
+ * VM configuration: a device tree (configs/<name>.dts, compiled by dtc) handed to
  * rvhv by QEMU as its -initrd.  Layout (docs/config.md):
  *
  *   / { compatible = "rvhv,config";

@@ -27,6 +27,8 @@ enum decode_status {
 	DECODE_OK = 0,
 	DECODE_NOT_LOADSTORE = -1, /* a valid instruction, but no integer load/store (AMO, FP, ...) */
 	DECODE_ILLEGAL = -2,       /* reserved or malformed encoding */
+	/* decode_system: another opcode, or a SYSTEM one it does not emulate (HLV...) */
+	DECODE_OTHER = DECODE_NOT_LOADSTORE,
 };
 
 /*
@@ -42,10 +44,47 @@ int decode_loadstore(u32 insn, struct mmio_access *acc);
  * A transformed instruction with bit 1 clear stands for a compressed
  * original: its 32-bit equivalent is returned with *len = 2.  Returns false
  * for a pseudoinstruction or anything that is not a transformed load/store.
+ * decode_loadstore() sees a 32-bit instruction either way, so the caller
+ * must copy *len into acc->insn_len afterwards.  Transformed FP loads/stores
+ * and AMOs are accepted (decode_loadstore then says DECODE_NOT_LOADSTORE);
+ * on false, fetch the instruction from the guest instead.
  */
 bool decode_htinst(u64 htinst, u32 *insn, u8 *len);
 
 /* The 64-bit register value a load of `width` bytes yields for raw data `raw`. */
 u64 decode_load_result(const struct mmio_access *acc, u64 raw);
+
+/*
+ * SYSTEM-opcode instructions a virtual M-mode emulates: M-level CSR
+ * accesses, xRET, WFI, SFENCE.VMA, ECALL, EBREAK (unprivileged spec,
+ * "Zicsr"; privileged spec, "Machine-Mode Privileged Instructions").
+ */
+enum sys_op {
+	SYS_CSRRW,
+	SYS_CSRRS,
+	SYS_CSRRC,
+	SYS_MRET,
+	SYS_SRET,
+	SYS_WFI,
+	SYS_SFENCE_VMA,
+	SYS_ECALL,
+	SYS_EBREAK,
+};
+
+struct sys_insn {
+	enum sys_op op;
+	u16 csr;  /* CSR?: the CSR number */
+	u8 rd;    /* CSR?: destination register */
+	u8 rs1;   /* CSR?: source register, or the 5-bit zimm when imm; SFENCE.VMA: vaddr */
+	u8 rs2;   /* SFENCE.VMA: asid register */
+	bool imm; /* CSRR?I */
+};
+
+/*
+ * Decode a 32-bit SYSTEM instruction.  Fields an op does not use are zero.
+ * Returns DECODE_OK, DECODE_OTHER for any other opcode or a valid SYSTEM
+ * instruction not listed in enum sys_op, DECODE_ILLEGAL for a reserved one.
+ */
+int decode_system(u32 insn, struct sys_insn *out);
 
 #endif

@@ -9,6 +9,15 @@
 #include "kernel/platform.h"
 
 /*
+ * The cpu-intc node of guest vCPU n has phandle GUEST_INTC_PHANDLE + n, fixed
+ * so that device nodes in a VM config can name it, e.g. a PLIC's
+ *   interrupts-extended = <0x8000 11 0x8000 9 0x8001 11 0x8001 9>;
+ * (11: M-mode external interrupt, 9: S-mode external).  dtc numbers the
+ * config's own phandles from 1, far below.
+ */
+#define GUEST_INTC_PHANDLE 0x8000
+
+/*
  * Build the guest DTB for VM `cfg` into buf[0..len).  From the host it takes
  * the timebase, the ISA string (with "h" removed; "sstc" kept only if
  * `sstc` is true) and mmu-type.  /chosen gets bootargs, stdout-path (the

@@ -21,7 +21,7 @@ struct platform {
 	int nreserved;
 	int nharts;                               /* enabled harts (status absent or "okay") */
 	u64 hartid[MAX_HARTS];                    /* index -> hart ID, in DT order */
-	char isa[128];                            /* riscv,isa of the first hart */
+	char isa[256];                            /* riscv,isa of the first hart */
 	char mmu_type[16];                        /* "riscv,sv39", ... of the first hart */
 	u32 timebase;                             /* /cpus timebase-frequency */
 	bool has_h, has_sstc;                     /* from the ISA string */
@@ -50,5 +50,9 @@ int platform_parse(const void *fdt, struct platform *p, char *err, size_t errlen
 /* True when the ISA string (e.g. "rv64imafdch_zicsr_sstc") has extension `ext`
  * (a single letter "h" or a multi-letter name "sstc"). */
 bool isa_has(const char *isa, const char *ext);
+
+/* True when one '_'-separated extension s[0..n) of an ISA string names `ext`:
+ * any case, with or without a version ("sstc", "Sstc1p0"). */
+bool isa_token_is(const char *s, size_t n, const char *ext);
 
 #endif

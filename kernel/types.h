@@ -19,10 +19,10 @@ typedef int64_t s64;
 #define ALIGN_UP(x, a) (((x) + ((a)-1)) & ~((u64)(a)-1))
 #define ALIGN_DOWN(x, a) ((x) & ~((u64)(a)-1))
 #define IS_ALIGNED(x, a) (((x) & ((u64)(a)-1)) == 0)
-#define KiB (1024ULL)
-#define MiB (1024ULL * KiB)
-#define GiB (1024ULL * MiB)
-#define PAGE_SIZE 4096ULL
+#define KiB (1024UL)
+#define MiB (1024UL * KiB)
+#define GiB (1024UL * MiB)
+#define PAGE_SIZE 4096UL
 #define PAGE_SHIFT 12
 
 #endif

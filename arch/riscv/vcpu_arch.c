@@ -1,0 +1,121 @@
+/* The H-extension side of a vCPU (see vcpu_arch.h). */
+#include "arch/riscv/vcpu_arch.h"
+#include "arch/riscv/asm.h"
+#include "arch/riscv/csr.h"
+#include "kernel/decode.h"
+#include "kernel/hart.h"
+#include "kernel/lib.h"
+
+#include <stddef.h>
+
+_Static_assert(offsetof(struct vcpu, sepc) == VCPU_SEPC, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, sstatus) == VCPU_SSTATUS, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, hstatus) == VCPU_HSTATUS, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, scause) == VCPU_SCAUSE, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, stval) == VCPU_STVAL, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, htval) == VCPU_HTVAL, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, htinst) == VCPU_HTINST, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, host_sp) == VCPU_HOST_SP, "vcpu layout");
+_Static_assert(offsetof(struct hart, stack_top) == HART_STACK_TOP, "hart layout");
+
+long guest_fetch_u16(u64 gva, u16 *out);
+
+/*
+ * Exceptions a supervisor guest handles itself, as on a real hart with its
+ * own M-mode firmware: misaligned accesses, breakpoints, user ecalls, page
+ * faults and illegal instructions (an M-level CSR access in VS-mode is an
+ * illegal instruction, which is exactly what a guest expects to see).
+ */
+#define HEDELEG_SUPERVISOR                                                                        \
+	((1UL << EXC_INSN_MISALIGNED) | (1UL << EXC_ILLEGAL_INSN) | (1UL << EXC_BREAKPOINT) |    \
+	 (1UL << EXC_LOAD_MISALIGNED) | (1UL << EXC_STORE_MISALIGNED) | (1UL << EXC_ECALL_U) |   \
+	 (1UL << EXC_INSN_PAGE_FAULT) | (1UL << EXC_LOAD_PAGE_FAULT) | (1UL << EXC_STORE_PAGE_FAULT))
+
+void vcpu_arch_reset(struct vcpu *v)
+{
+	memset(v->regs, 0, sizeof(v->regs));
+	v->regs[10] = v->id;
+	v->regs[11] = v->start_arg;
+	v->sepc = v->start_addr;
+	v->sstatus = SSTATUS_SPP | SSTATUS_FS_INITIAL;
+	v->hstatus = (csr_read(hstatus) & ~(HSTATUS_VTW | HSTATUS_VTSR | HSTATUS_VTVM | HSTATUS_HU |
+					     HSTATUS_GVA)) |
+		     HSTATUS_SPV | HSTATUS_SPVP;
+	v->timer_deadline = ~0UL;
+	v->pending_irqs = 0;
+
+	/* vsstatus keeps only its read-only UXL; the rest starts at zero. */
+	csr_write(vsstatus, csr_read(vsstatus) & (3UL << 32));
+	csr_write(vsie, 0);
+	csr_write(vstvec, 0);
+	csr_write(vsscratch, 0);
+	csr_write(vsepc, 0);
+	csr_write(vscause, 0);
+	csr_write(vstval, 0);
+	csr_write(vsatp, 0);
+	csr_write(hvip, 0);
+	csr_write(htimedelta, 0);
+	if (hart_features.sstc)
+		csr_write(vstimecmp, ~0UL);
+	csr_write(hedeleg, HEDELEG_SUPERVISOR);
+	csr_write(hgatp, gstage_hgatp(&v->vm->gs, v->vm->vmid));
+	hfence_gvma_vmid(v->vm->vmid);
+	hfence_vvma_all();
+}
+
+void vcpu_arch_sync_irqs(struct vcpu *v)
+{
+	if (!v->pending_irqs)
+		return;
+	u64 bits = __atomic_exchange_n(&v->pending_irqs, 0, __ATOMIC_ACQ_REL);
+	csr_set(hvip, bits);
+}
+
+void vcpu_arch_set_timer(struct vcpu *v, u64 when)
+{
+	if (hart_features.sstc) {
+		/* htimedelta is 0, so the guest's time is the host's. */
+		csr_write(vstimecmp, when);
+		return;
+	}
+	v->timer_deadline = when;
+	csr_clear(hvip, MIP(IRQ_VS_TIMER));
+	timer_program(v->hart);
+}
+
+void vcpu_inject_exception(struct vcpu *v, u64 cause, u64 tval)
+{
+	u64 vsstatus = csr_read(vsstatus);
+	vsstatus &= ~(SSTATUS_SPP | SSTATUS_SPIE | SSTATUS_SIE);
+	if (v->sstatus & SSTATUS_SPP) /* the guest was in VS-mode */
+		vsstatus |= SSTATUS_SPP;
+	if (csr_read(vsstatus) & SSTATUS_SIE)
+		vsstatus |= SSTATUS_SPIE;
+	csr_write(vsstatus, vsstatus);
+	csr_write(vsepc, v->sepc);
+	csr_write(vscause, cause);
+	csr_write(vstval, tval);
+	/* Exceptions always go to the vstvec base, vectored mode or not. */
+	v->sepc = csr_read(vstvec) & ~3UL;
+	v->sstatus |= SSTATUS_SPP;
+}
+
+int vcpu_arch_fetch_insn(struct vcpu *v, u32 *insn, u8 *len)
+{
+	if (v->htinst && decode_htinst(v->htinst, insn, len))
+		return 0;
+	u16 lo, hi;
+	if (guest_fetch_u16(v->sepc, &lo))
+		return -1;
+	if ((lo & 3) != 3) {
+		*insn = lo;
+		*len = 2;
+		return 0;
+	}
+	/* The upper half may sit on the next page: fetch it separately. */
+	if (guest_fetch_u16(v->sepc + 2, &hi))
+		return -1;
+	*insn = lo | (u32)hi << 16;
+	*len = 4;
+	return 0;
+}

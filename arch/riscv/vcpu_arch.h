@@ -1,0 +1,23 @@
+/* The H-extension side of a vCPU: everything that touches VS/H CSRs. */
+#ifndef RVHV_VCPU_ARCH_H
+#define RVHV_VCPU_ARCH_H
+
+#include "kernel/vm.h"
+
+/* The world switch (switch.S): run the guest until it traps. */
+void vcpu_enter(struct vcpu *v);
+/* Load the vCPU's boot state into this hart: registers, VS CSRs, hgatp. */
+void vcpu_arch_reset(struct vcpu *v);
+/* Move interrupts posted by other harts into hvip. */
+void vcpu_arch_sync_irqs(struct vcpu *v);
+/* SBI set_timer: arm the guest's supervisor timer. */
+void vcpu_arch_set_timer(struct vcpu *v, u64 when);
+/* The instruction at the guest's pc (htinst, else HLVX); 0 or -1. */
+int vcpu_arch_fetch_insn(struct vcpu *v, u32 *insn, u8 *len);
+/* Guest-physical address of the faulting access of a guest page fault. */
+static inline u64 vcpu_fault_gpa(const struct vcpu *v)
+{
+	return (v->htval << 2) | (v->stval & 3);
+}
+
+#endif

@@ -1,0 +1,141 @@
+/*
+ * The physical console: a polled 16550 (QEMU virt's ns16550a), guest output
+ * tagged per VM, input routed to the VM that has focus.
+ */
+#include "kernel/console.h"
+#include "kernel/hart.h"
+#include "kernel/lib.h"
+#include "kernel/spinlock.h"
+#include "kernel/vm.h"
+
+/* 16550 registers (byte-wide, reg-shift 0 on QEMU virt). */
+#define UART_RBR 0
+#define UART_THR 0
+#define UART_LSR 5
+#define LSR_DR 0x01
+#define LSR_THRE 0x20
+
+static volatile u8 *uart;
+static struct spinlock lock;
+static int last_writer = -2; /* VM id, -1 = rvhv, -2 = nobody yet */
+static bool at_line_start = true;
+static int focus;            /* VM receiving keyboard input */
+static bool escaped;         /* Ctrl-] seen, waiting for the command key */
+
+void console_init(u64 uart_base)
+{
+	uart = (volatile u8 *)(uintptr_t)uart_base;
+}
+
+static void uart_putc(char c)
+{
+	if (!uart)
+		return;
+	while (!(uart[UART_LSR] & LSR_THRE))
+		;
+	uart[UART_THR] = c;
+}
+
+/* Emit one byte on behalf of `who`, breaking the line if someone else was
+ * in the middle of one, and tagging guest lines when several VMs share it. */
+static void emit(int who, const char *tag, char c)
+{
+	if (!at_line_start && last_writer != who) {
+		uart_putc('\n');
+		at_line_start = true;
+	}
+	if (at_line_start && tag) {
+		for (; *tag; tag++)
+			uart_putc(*tag);
+		uart_putc('|');
+		uart_putc(' ');
+	}
+	uart_putc(c);
+	at_line_start = c == '\n';
+	last_writer = who;
+}
+
+void console_write(const char *s, size_t n)
+{
+	spin_lock(&lock);
+	for (size_t i = 0; i < n; i++)
+		emit(-1, NULL, s[i]);
+	spin_unlock(&lock);
+}
+
+void console_guest_write(struct vm *vm, const char *s, size_t n)
+{
+	const char *tag = nvms > 1 ? vm->cfg->name : NULL;
+	spin_lock(&lock);
+	for (size_t i = 0; i < n; i++)
+		emit(vm->id, tag, s[i]);
+	spin_unlock(&lock);
+}
+
+static void queue_input(struct vm *vm, char c)
+{
+	u32 head = vm->in_head;
+	if (head - vm->in_tail >= sizeof(vm->in_buf))
+		return; /* full: a real UART would overrun and drop too */
+	vm->in_buf[head % sizeof(vm->in_buf)] = c;
+	__atomic_store_n(&vm->in_head, head + 1, __ATOMIC_RELEASE);
+}
+
+int console_getc(struct vm *vm)
+{
+	u32 tail = vm->in_tail;
+	if (tail == __atomic_load_n(&vm->in_head, __ATOMIC_ACQUIRE))
+		return -1;
+	char c = vm->in_buf[tail % sizeof(vm->in_buf)];
+	vm->in_tail = tail + 1;
+	return (u8)c;
+}
+
+static void escape_command(char c)
+{
+	if (c >= '0' && c <= '9') {
+		if (c - '0' < nvms) {
+			focus = c - '0';
+			kprintf("rvhv: input goes to vm %d '%s'\n", focus, vms[focus].cfg->name);
+		} else {
+			kprintf("rvhv: no vm %c\n", c);
+		}
+	} else if (c == 's') {
+		for (int i = 0; i < nvms; i++)
+			vm_print_stats(&vms[i]);
+	} else if (c == 'l') {
+		vm_print_list();
+	} else if (c == CONSOLE_ESCAPE) {
+		queue_input(&vms[focus], c);
+	} else {
+		kprintf("rvhv: Ctrl-] then: 0-9 input to that vm, l list vms, s exit statistics, "
+			"Ctrl-] a literal Ctrl-]\n");
+	}
+}
+
+void console_poll_input(void)
+{
+	if (!uart || nvms == 0)
+		return;
+	while (uart[UART_LSR] & LSR_DR) {
+		char c = uart[UART_RBR];
+		if (escaped) {
+			escaped = false;
+			escape_command(c);
+		} else if (c == CONSOLE_ESCAPE) {
+			escaped = true;
+		} else {
+			queue_input(&vms[focus], c);
+		}
+	}
+}
+
+void kprintf(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = kvsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	console_write(buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}

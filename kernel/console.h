@@ -1,0 +1,27 @@
+/*
+ * The physical console, shared by rvhv and every VM.  With more than one VM,
+ * each line a guest prints starts with its VM's name; keyboard input goes
+ * to one VM at a time, switched with the escape key Ctrl-] then:
+ *   0..9  send input to that VM     s  exit statistics
+ *   l     list VMs                  ?  help       Ctrl-]  a literal Ctrl-]
+ */
+#ifndef RVHV_CONSOLE_H
+#define RVHV_CONSOLE_H
+
+#include "kernel/types.h"
+
+#define CONSOLE_ESCAPE 0x1d /* Ctrl-] */
+
+struct vm;
+
+void console_init(u64 uart_base);
+/* Output from a guest (SBI putchar/DBCN, later the emulated UART). */
+void console_guest_write(struct vm *vm, const char *s, size_t n);
+/* Read the physical UART and route what arrived (called on hypervisor ticks). */
+void console_poll_input(void);
+/* Next input byte queued for vm, or -1. */
+int console_getc(struct vm *vm);
+/* rvhv's own output; used by kprintf. */
+void console_write(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,285 @@
+/*
+ * The guest DTB of a supervisor-mode VM, written top to bottom with libfdt's
+ * sequential-write API (which keeps the config's device order, unlike
+ * fdt_add_subnode, which prepends).
+ */
+#include <libfdt.h>
+
+#include "kernel/guest_dtb.h"
+#include "kernel/lib.h"
+
+#define COPY_MAX_DEPTH 8 /* nesting under devices: bounds the recursion's stack */
+#define PATH_MAX_LEN 256
+
+/*
+ * A DTB being written: every write after the first failure is skipped and
+ * that failure is what guest_dtb_build returns, so the builders below read
+ * as plain lists of nodes and properties.
+ */
+struct dtb {
+	void *fdt;
+	int err;
+};
+
+static void node_begin(struct dtb *d, const char *name)
+{
+	if (!d->err)
+		d->err = fdt_begin_node(d->fdt, name);
+}
+
+static void node_end(struct dtb *d)
+{
+	if (!d->err)
+		d->err = fdt_end_node(d->fdt);
+}
+
+static void prop(struct dtb *d, const char *name, const void *val, int len)
+{
+	if (!d->err)
+		d->err = fdt_property(d->fdt, name, val, len);
+}
+
+static void prop_u32(struct dtb *d, const char *name, u32 val)
+{
+	if (!d->err)
+		d->err = fdt_property_u32(d->fdt, name, val);
+}
+
+static void prop_u64(struct dtb *d, const char *name, u64 val)
+{
+	if (!d->err)
+		d->err = fdt_property_u64(d->fdt, name, val);
+}
+
+static void prop_str(struct dtb *d, const char *name, const char *val)
+{
+	prop(d, name, val, (int)strlen(val) + 1);
+}
+
+/* An empty (boolean) property: pass a real pointer, libfdt memcpy()s from it. */
+static void prop_empty(struct dtb *d, const char *name)
+{
+	prop(d, name, "", 0);
+}
+
+/* Skip a version suffix ("1p0") after a single-letter extension. */
+static const char *skip_version(const char *s)
+{
+	while (*s >= '0' && *s <= '9')
+		s++;
+	if (*s == 'p' && s[1] >= '0' && s[1] <= '9')
+		for (s++; *s >= '0' && *s <= '9'; s++)
+			;
+	return s;
+}
+
+/* Hypervisor extensions (Sh*) and Sstc when rvhv does not enable it for the guest. */
+static bool drop_token(const char *tok, size_t n, bool sstc)
+{
+	if (n >= 2 && (tok[0] == 's' || tok[0] == 'S') && (tok[1] == 'h' || tok[1] == 'H'))
+		return true;
+	return !sstc && isa_token_is(tok, n, "sstc");
+}
+
+/*
+ * The host ISA as the guest sees it: no H (rvhv offers no nested
+ * virtualization) and Sstc only when henvcfg.STCE is set for this VM, because
+ * Linux programs stimecmp whenever the DTB lists sstc.  out must be at least
+ * as long as isa.
+ */
+static void guest_isa(char *out, const char *isa, bool sstc)
+{
+	const char *s = isa;
+	size_t o = 0;
+
+	while (*s && *s != '_' && (o < 2 || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))))
+		out[o++] = *s++; /* "rv64" */
+	while (*s && *s != '_') {
+		if (*s == 'h' || *s == 'H')
+			s = skip_version(s + 1);
+		else
+			out[o++] = *s++;
+	}
+	while (*s == '_') {
+		size_t n = strcspn(s + 1, "_");
+		if (!drop_token(s + 1, n, sstc)) {
+			memcpy(out + o, s, n + 1);
+			o += n + 1;
+		}
+		s += n + 1;
+	}
+	out[o] = '\0';
+}
+
+/* The guest's path ("/soc/...") of the first ns16550a under devices, or "" if none. */
+static int stdout_path(const struct vm_config *cfg, char *path, size_t len)
+{
+	char devs[PATH_MAX_LEN];
+	int depth = 0, node, rc;
+
+	path[0] = '\0';
+	if (cfg->devices < 0)
+		return 0;
+	rc = fdt_get_path(cfg->fdt, cfg->devices, devs, sizeof(devs));
+	if (rc)
+		return rc;
+	for (node = fdt_next_node(cfg->fdt, cfg->devices, &depth); node >= 0 && depth > 0;
+	     node = fdt_next_node(cfg->fdt, node, &depth)) {
+		if (fdt_node_check_compatible(cfg->fdt, node, "ns16550a"))
+			continue;
+		/* Same path with the devices node's own path replaced by "/soc". */
+		rc = fdt_get_path(cfg->fdt, node, path, (int)len);
+		if (rc)
+			return rc;
+		size_t skip = strlen(devs) - 4;
+		memmove(path, path + skip, strlen(path + skip) + 1);
+		memcpy(path, "/soc", 4);
+		return 0;
+	}
+	return 0;
+}
+
+static void write_chosen(struct dtb *d, const struct vm_config *cfg, const char *console,
+			 u64 initrd_gpa, u64 initrd_size)
+{
+	node_begin(d, "chosen");
+	if (cfg->bootargs)
+		prop_str(d, "bootargs", cfg->bootargs);
+	if (console[0])
+		prop_str(d, "stdout-path", console);
+	if (initrd_size) {
+		prop_u64(d, "linux,initrd-start", initrd_gpa);
+		prop_u64(d, "linux,initrd-end", initrd_gpa + initrd_size);
+	}
+	node_end(d);
+}
+
+static void write_memory(struct dtb *d, const struct vm_config *cfg)
+{
+	char name[32];
+	fdt64_t reg[2] = {cpu_to_fdt64(cfg->mem_base), cpu_to_fdt64(cfg->mem_size)};
+
+	ksnprintf(name, sizeof(name), "memory@%lx", cfg->mem_base);
+	node_begin(d, name);
+	prop_str(d, "device_type", "memory");
+	prop(d, "reg", reg, sizeof(reg));
+	node_end(d);
+}
+
+static void write_cpu(struct dtb *d, u32 n, const char *isa, const char *mmu_type)
+{
+	char name[16];
+
+	ksnprintf(name, sizeof(name), "cpu@%u", n);
+	node_begin(d, name);
+	prop_str(d, "device_type", "cpu");
+	prop_u32(d, "reg", n);
+	prop_str(d, "status", "okay");
+	prop_str(d, "compatible", "riscv");
+	prop_str(d, "riscv,isa", isa);
+	if (mmu_type[0])
+		prop_str(d, "mmu-type", mmu_type);
+	node_begin(d, "interrupt-controller");
+	prop_u32(d, "#interrupt-cells", 1);
+	prop_empty(d, "interrupt-controller");
+	prop_str(d, "compatible", "riscv,cpu-intc");
+	prop_u32(d, "phandle", GUEST_INTC_PHANDLE + n);
+	node_end(d);
+	node_end(d);
+}
+
+static void write_cpus(struct dtb *d, const struct vm_config *cfg, const struct platform *host,
+		       bool sstc)
+{
+	char isa[sizeof(host->isa)];
+
+	guest_isa(isa, host->isa, sstc);
+	node_begin(d, "cpus");
+	prop_u32(d, "#address-cells", 1);
+	prop_u32(d, "#size-cells", 0);
+	prop_u32(d, "timebase-frequency", host->timebase);
+	for (u32 n = 0; n < cfg->ncpus; n++)
+		write_cpu(d, n, isa, host->mmu_type);
+	node_end(d);
+}
+
+/* A phandle equal to a cpu-intc's would make the guest's references ambiguous. */
+static bool phandle_clash(const char *name, const void *val, int len)
+{
+	u32 ph;
+
+	if (strcmp(name, "phandle") || len != 4)
+		return false;
+	ph = fdt32_ld(val);
+	return ph >= GUEST_INTC_PHANDLE && ph < GUEST_INTC_PHANDLE + MAX_VCPUS;
+}
+
+/* Node `src` of the config blob with all its properties and subnodes. */
+static void copy_node(struct dtb *d, const void *cfg, int src, int depth)
+{
+	int off, child;
+
+	if (depth > COPY_MAX_DEPTH) {
+		if (!d->err)
+			d->err = -FDT_ERR_BADSTRUCTURE;
+		return;
+	}
+	node_begin(d, fdt_get_name(cfg, src, NULL));
+	fdt_for_each_property_offset(off, cfg, src) {
+		const char *name;
+		int len;
+		const void *val = fdt_getprop_by_offset(cfg, off, &name, &len);
+		if (!val && !d->err)
+			d->err = len;
+		if (val && phandle_clash(name, val, len) && !d->err)
+			d->err = -FDT_ERR_BADPHANDLE;
+		prop(d, name, val, len);
+	}
+	fdt_for_each_subnode(child, cfg, src) {
+		if (d->err)
+			return;
+		copy_node(d, cfg, child, depth + 1);
+	}
+	node_end(d);
+}
+
+static void write_soc(struct dtb *d, const struct vm_config *cfg)
+{
+	int dev;
+
+	node_begin(d, "soc");
+	prop_u32(d, "#address-cells", 2);
+	prop_u32(d, "#size-cells", 2);
+	prop_str(d, "compatible", "simple-bus");
+	prop_empty(d, "ranges");
+	if (cfg->devices >= 0)
+		fdt_for_each_subnode(dev, cfg->fdt, cfg->devices)
+			copy_node(d, cfg->fdt, dev, 1);
+	node_end(d);
+}
+
+int guest_dtb_build(void *buf, size_t len, const struct vm_config *cfg, const struct platform *host,
+		    bool sstc, u64 initrd_gpa, u64 initrd_size)
+{
+	char console[PATH_MAX_LEN];
+	struct dtb d = {.fdt = buf};
+
+	d.err = stdout_path(cfg, console, sizeof(console));
+	if (!d.err)
+		d.err = fdt_create(buf, len > INT32_MAX ? INT32_MAX : (int)len);
+	if (!d.err)
+		d.err = fdt_finish_reservemap(buf);
+	node_begin(&d, "");
+	prop_u32(&d, "#address-cells", 2);
+	prop_u32(&d, "#size-cells", 2);
+	prop_str(&d, "compatible", "rvhv,virt");
+	prop_str(&d, "model", "rvhv virtual machine");
+	write_chosen(&d, cfg, console, initrd_gpa, initrd_size);
+	write_memory(&d, cfg);
+	write_cpus(&d, cfg, host, sstc);
+	write_soc(&d, cfg);
+	node_end(&d);
+	if (!d.err)
+		d.err = fdt_finish(buf);
+	return d.err;
+}

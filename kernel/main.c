@@ -1,0 +1,182 @@
+/*
+ * rvhv's boot path, top to bottom: OpenSBI enters boot.S on one hart with
+ * the DTB; here we learn the platform, check for the H extension, set up
+ * memory, read the VM configuration, build the VMs, start the other harts
+ * and run the boot hart's vCPU.
+ */
+#include <libfdt.h>
+
+#include "arch/riscv/firmware.h"
+#include "kernel/config.h"
+#include "kernel/console.h"
+#include "kernel/hart.h"
+#include "kernel/lib.h"
+#include "kernel/mm.h"
+
+extern char __image_start[], __image_end[];
+long csr_try_read_hstatus(u64 *out);
+
+static struct vm_config configs[MAX_VMS];
+
+/* Before the UART is known: the firmware's legacy console. */
+static void early_puts(const char *s)
+{
+	for (; *s; s++)
+		fw_ecall(SBI_EXT_LEGACY_PUTCHAR, 0, *s, 0, 0);
+}
+
+static void __attribute__((noreturn)) power_off(void)
+{
+	fw_system_reset(SBI_SRST_SHUTDOWN);
+	for (;;)
+		wfi();
+}
+
+static void check_h_extension(void)
+{
+	u64 hstatus;
+	if (platform.has_h && csr_try_read_hstatus(&hstatus) == 0)
+		return;
+	kprintf("rvhv: this CPU has no H extension (riscv,isa \"%s\"): rvhv needs it to run guests.\n"
+		"rvhv: on QEMU use -cpu rv64 (h=true is the default); halting.\n",
+		platform.isa);
+	power_off();
+}
+
+static void setup_memory(const void *dtb)
+{
+	mm_add(platform.ram.base, platform.ram.size);
+	/* The firmware below us and rvhv itself. */
+	mm_reserve(platform.ram.base, (u64)(uintptr_t)__image_end - platform.ram.base);
+	for (int i = 0; i < platform.nreserved; i++)
+		mm_reserve(platform.reserved[i].base, platform.reserved[i].size);
+	mm_reserve((u64)(uintptr_t)dtb, fdt_totalsize(dtb));
+	if (platform.initrd_end > platform.initrd_start)
+		mm_reserve(platform.initrd_start, platform.initrd_end - platform.initrd_start);
+}
+
+static int read_config(void)
+{
+	char err[160];
+	const void *blob = (const void *)(uintptr_t)platform.initrd_start;
+	if (platform.initrd_end <= platform.initrd_start) {
+		kprintf("rvhv: no VM configuration: give rvhv a compiled configs/*.dts as QEMU's "
+			"-initrd (make qemu does)\n");
+		return -1;
+	}
+	if (fdt_check_header(blob) || fdt_totalsize(blob) > platform.initrd_end - platform.initrd_start) {
+		kprintf("rvhv: the -initrd at 0x%lx is not a VM configuration (a DTB from configs/*.dts)\n",
+			platform.initrd_start);
+		return -1;
+	}
+	int n = config_parse(blob, configs, MAX_VMS, err, sizeof(err));
+	if (n < 0) {
+		kprintf("rvhv: configuration: %s\n", err);
+		return -1;
+	}
+	return n;
+}
+
+/* Pin each vCPU to a hart: the one its configuration names, else the next free. */
+static int assign_harts(void)
+{
+	int next = 0;
+	for (int i = 0; i < nvms; i++) {
+		for (int j = 0; j < vms[i].nvcpus; j++) {
+			int want = vms[i].cfg->harts[j];
+			if (want < 0) {
+				while (next < platform.nharts && harts[next].vcpu)
+					next++;
+				want = next;
+			}
+			if (want >= platform.nharts || harts[want].vcpu) {
+				kprintf("rvhv: vm '%s' vcpu %d: no free hart (this machine has %d; "
+					"run QEMU with more -smp)\n",
+					vms[i].cfg->name, j, platform.nharts);
+				return -1;
+			}
+			harts[want].vcpu = &vms[i].vcpus[j];
+			vms[i].vcpus[j].hart = &harts[want];
+		}
+	}
+	return 0;
+}
+
+void boot_main(u64 hartid, const void *dtb)
+{
+	static char err[160];
+	if (platform_parse(dtb, &platform, err, sizeof(err))) {
+		early_puts("rvhv: cannot use the firmware's device tree: ");
+		early_puts(err);
+		early_puts("\n");
+		power_off();
+	}
+	console_init(platform.uart_base);
+	kprintf("\nrvhv: RISC-V hypervisor on hart %lu (%d harts), RAM 0x%lx-0x%lx\n", hartid,
+		platform.nharts, platform.ram.base, platform.ram.base + platform.ram.size);
+
+	struct hart *self = NULL;
+	for (int i = 0; i < platform.nharts; i++) {
+		harts[i].hartid = platform.hartid[i];
+		harts[i].index = i;
+		if (harts[i].hartid == hartid)
+			self = &harts[i];
+	}
+	if (!self) {
+		kprintf("rvhv: boot hart %lu is not in the device tree\n", hartid);
+		power_off();
+	}
+	asm volatile("mv tp, %0" ::"r"(self));
+
+	check_h_extension();
+	hart_probe_features();
+	kprintf("rvhv: H extension, Sstc %s, henvcfg %s, %lu VMID bits\n",
+		hart_features.sstc ? "yes" : "no", hart_features.henvcfg ? "yes" : "no",
+		hart_features.vmid_bits);
+	setup_memory(dtb);
+
+	nvms = read_config();
+	if (nvms <= 0)
+		power_off();
+	for (int i = 0; i < nvms; i++) {
+		if (vm_create(&vms[i], i, &configs[i]))
+			power_off();
+	}
+	if (assign_harts())
+		power_off();
+	for (int i = 0; i < nvms; i++) {
+		struct vm *vm = &vms[i];
+		kprintf("rvhv: vm '%s': %s mode, %d vcpu%s, %lu MiB at gpa 0x%lx (hpa 0x%lx), entry 0x%lx\n",
+			vm->cfg->name, vm->cfg->boot == BOOT_MACHINE ? "machine" : "supervisor",
+			vm->nvcpus, vm->nvcpus > 1 ? "s" : "", vm->cfg->mem_size / MiB, vm->cfg->mem_base,
+			vm->ram_hpa, vm->entry);
+		vm_load(vm);
+	}
+	hart_start_secondaries();
+	hart_init_csrs(self);
+	hart_loop(self);
+}
+
+void hart_secondary_main(void)
+{
+	struct hart *h = this_hart();
+	hart_init_csrs(h);
+	hart_loop(h);
+}
+
+void panic(const char *fmt, ...)
+{
+	char buf[200];
+	va_list ap;
+	va_start(ap, fmt);
+	kvsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	struct hart *h = this_hart();
+	kprintf("rvhv: panic on hart %lu: %s\n", h ? h->hartid : ~0UL, buf);
+	if (h && h->vcpu) {
+		struct vcpu *v = h->vcpu;
+		kprintf("rvhv: vm '%s' vcpu %d: sepc %lx scause %lx stval %lx htval %lx htinst %lx\n",
+			v->vm->cfg->name, v->id, v->sepc, v->scause, v->stval, v->htval, v->htinst);
+	}
+	power_off();
+}

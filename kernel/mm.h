@@ -1,0 +1,16 @@
+/* Physical memory: free ranges of host RAM, carved by alignment. Memory is
+ * handed out for the life of rvhv (VM memory and page tables are reused on a
+ * VM reset, never returned). */
+#ifndef RVHV_MM_H
+#define RVHV_MM_H
+
+#include "kernel/types.h"
+
+void mm_add(u64 base, u64 size);
+void mm_reserve(u64 base, u64 size);
+/* Zeroed memory of `size` bytes aligned to `align` (a power of two), or NULL. */
+void *mm_alloc(u64 size, u64 align);
+void *mm_alloc_page(void);
+u64 mm_free_bytes(void);
+
+#endif

@@ -1,0 +1,201 @@
+/*
+ * Virtual machines: memory, G-stage, devices and images from the VM's
+ * configuration; power off and reset.
+ */
+#include <libfdt.h>
+
+#include "arch/riscv/firmware.h"
+#include "kernel/guest_dtb.h"
+#include "kernel/hart.h"
+#include "kernel/lib.h"
+#include "kernel/loader.h"
+#include "kernel/mm.h"
+#include "kernel/vdev.h"
+
+struct vm vms[MAX_VMS];
+int nvms;
+
+#define GUEST_DTB_SIZE (64 * KiB)
+#define VM_LOG_LIMIT 100
+
+void vm_log(struct vm *vm, const char *fmt, ...)
+{
+	u32 n = __atomic_fetch_add(&vm->incidents, 1, __ATOMIC_RELAXED);
+	if (n > VM_LOG_LIMIT)
+		return;
+	if (n == VM_LOG_LIMIT) {
+		kprintf("rvhv: vm '%s': more incidents, no longer logged\n", vm->cfg->name);
+		return;
+	}
+	char buf[200];
+	va_list ap;
+	va_start(ap, fmt);
+	kvsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	kprintf("rvhv: vm '%s': %s\n", vm->cfg->name, buf);
+}
+
+void *vm_gpa_to_ptr(struct vm *vm, u64 gpa, u64 len)
+{
+	u64 base = vm->cfg->mem_base, size = vm->cfg->mem_size;
+	if (gpa < base || gpa - base > size || len > size - (gpa - base))
+		return NULL;
+	return (void *)(uintptr_t)(vm->ram_hpa + (gpa - base));
+}
+
+int vm_create(struct vm *vm, int id, const struct vm_config *cfg)
+{
+	char err[160];
+	struct load_plan plan;
+	vm->id = id;
+	vm->cfg = cfg;
+	vm->vmid = id + 1;
+	if (loader_plan(cfg->image, cfg->image_size, cfg->image_addr, cfg->mem_base, cfg->mem_size,
+			&plan, err, sizeof(err))) {
+		kprintf("rvhv: vm '%s': image: %s\n", cfg->name, err);
+		return -1;
+	}
+	vm->entry = plan.entry;
+	void *ram = mm_alloc(cfg->mem_size, 2 * MiB);
+	vm->gs.root = mm_alloc(GSTAGE_ROOT_SIZE, GSTAGE_ROOT_SIZE);
+	vm->gs.alloc = mm_alloc_page;
+	if (!ram || !vm->gs.root) {
+		kprintf("rvhv: vm '%s': not enough host memory for %lu MiB of guest RAM (%lu MiB free)\n",
+			cfg->name, cfg->mem_size / MiB, mm_free_bytes() / MiB);
+		return -1;
+	}
+	vm->ram_hpa = (u64)(uintptr_t)ram;
+	if (gstage_map(&vm->gs, cfg->mem_base, vm->ram_hpa, cfg->mem_size, GSTAGE_RWX)) {
+		kprintf("rvhv: vm '%s': cannot map guest RAM at 0x%lx\n", cfg->name, cfg->mem_base);
+		return -1;
+	}
+	if (vdev_attach_all(vm, err, sizeof(err))) {
+		kprintf("rvhv: vm '%s': %s\n", cfg->name, err);
+		return -1;
+	}
+	vm->nvcpus = cfg->ncpus;
+	for (int i = 0; i < vm->nvcpus; i++) {
+		vm->vcpus[i].vm = vm;
+		vm->vcpus[i].id = i;
+		vm->vcpus[i].state = VCPU_STOPPED;
+	}
+	return 0;
+}
+
+/* Copy the image and its DTB into guest RAM and set every vCPU to its boot
+ * state; vCPU 0 (all of them for a machine-mode VM) starts at the entry. */
+void vm_load(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct load_plan plan;
+	char err[160];
+
+	/* A reset: wait until the other vCPUs have left the guest. */
+	for (int i = 0; i < vm->nvcpus; i++)
+		if (&vm->vcpus[i] != this_hart()->vcpu)
+			while (vm->vcpus[i].running)
+				;
+	memset((void *)(uintptr_t)vm->ram_hpa, 0, cfg->mem_size);
+	loader_plan(cfg->image, cfg->image_size, cfg->image_addr, cfg->mem_base, cfg->mem_size, &plan,
+		    err, sizeof(err));
+	for (int i = 0; i < plan.nsegs; i++)
+		memcpy(vm_gpa_to_ptr(vm, plan.segs[i].gpa, plan.segs[i].memsz), plan.segs[i].data,
+		       plan.segs[i].filesz);
+
+	u64 top = cfg->mem_base + cfg->mem_size;
+	vm->dtb_gpa = top - GUEST_DTB_SIZE;
+	u64 initrd_gpa = 0;
+	if (cfg->initrd) {
+		initrd_gpa = ALIGN_DOWN(vm->dtb_gpa - cfg->initrd_size, PAGE_SIZE);
+		memcpy(vm_gpa_to_ptr(vm, initrd_gpa, cfg->initrd_size), cfg->initrd, cfg->initrd_size);
+	}
+	if (cfg->boot == BOOT_SUPERVISOR) {
+		int e = guest_dtb_build(vm_gpa_to_ptr(vm, vm->dtb_gpa, GUEST_DTB_SIZE), GUEST_DTB_SIZE, cfg,
+					&platform, hart_features.sstc, initrd_gpa, cfg->initrd_size);
+		if (e)
+			kprintf("rvhv: vm '%s': guest DTB: %s\n", cfg->name, fdt_strerror(e));
+	}
+	for (int i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		v->requests = 0;
+		v->start_addr = vm->entry;
+		v->start_arg = vm->dtb_gpa;
+		v->state = (i == 0 || cfg->boot == BOOT_MACHINE) ? VCPU_START_PENDING : VCPU_STOPPED;
+	}
+	vm->incidents = 0;
+	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
+	for (int i = 0; i < vm->nvcpus; i++)
+		if (vm->vcpus[i].hart && vm->vcpus[i].hart->online)
+			vcpu_kick(&vm->vcpus[i]);
+}
+
+static void kick_all(struct vm *vm)
+{
+	for (int i = 0; i < vm->nvcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+}
+
+void vm_shutdown(struct vm *vm, const char *why)
+{
+	__atomic_store_n(&vm->state, VM_STOPPED, __ATOMIC_RELEASE);
+	kprintf("rvhv: vm '%s' stopped: %s\n", vm->cfg->name, why);
+	vm_print_stats(vm);
+	kick_all(vm);
+	for (int i = 0; i < nvms; i++)
+		if (vms[i].state != VM_STOPPED)
+			return;
+	kprintf("rvhv: every VM has stopped; powering off\n");
+	fw_system_reset(SBI_SRST_SHUTDOWN);
+}
+
+void vm_reset(struct vm *vm, const char *why)
+{
+	kprintf("rvhv: vm '%s' resetting: %s\n", vm->cfg->name, why);
+	__atomic_store_n(&vm->state, VM_RESETTING, __ATOMIC_RELEASE);
+	for (int i = 0; i < vm->nvcpus; i++)
+		vm->vcpus[i].state = VCPU_STOPPED;
+	kick_all(vm);
+}
+
+static const char *const exit_names[NR_EXC] = {
+	[EXC_ILLEGAL_INSN] = "illegal-insn",	    [EXC_LOAD_ACCESS] = "load-access",
+	[EXC_STORE_ACCESS] = "store-access",	    [EXC_ECALL_VS] = "sbi",
+	[EXC_INSN_GUEST_PAGE_FAULT] = "fetch-gpf", [EXC_LOAD_GUEST_PAGE_FAULT] = "load-gpf",
+	[EXC_VIRTUAL_INSN] = "virtual-insn",	    [EXC_STORE_GUEST_PAGE_FAULT] = "store-gpf",
+};
+static const char *const irq_names[16] = {[1] = "irq-ipi", [5] = "irq-timer", [9] = "irq-ext"};
+
+void vm_print_stats(struct vm *vm)
+{
+	char line[256];
+	int n = ksnprintf(line, sizeof(line), "rvhv: vm '%s' exits:", vm->cfg->name);
+	u64 total = 0;
+	for (int c = 0; c < NR_EXC + 16; c++) {
+		u64 count = 0;
+		for (int i = 0; i < vm->nvcpus; i++)
+			count += vm->vcpus[i].exits[c];
+		if (!count)
+			continue;
+		total += count;
+		const char *name = c < NR_EXC ? exit_names[c] : irq_names[c - NR_EXC];
+		if (n < (int)sizeof(line)) {
+			if (name)
+				n += ksnprintf(line + n, sizeof(line) - n, " %s %lu", name, count);
+			else
+				n += ksnprintf(line + n, sizeof(line) - n, " cause%d %lu", c, count);
+		}
+	}
+	kprintf("%s (total %lu)\n", line, total);
+	for (int i = 0; i < vm->bus.n; i++)
+		kprintf("rvhv: vm '%s' device %s@0x%lx: %lu accesses\n", vm->cfg->name,
+			vm->bus.regions[i].name, vm->bus.regions[i].base, vm->bus.regions[i].count);
+}
+
+void vm_print_list(void)
+{
+	static const char *const states[] = {"running", "stopped", "resetting"};
+	for (int i = 0; i < nvms; i++)
+		kprintf("rvhv: vm %d '%s': %s, %d vcpus, %lu MiB at 0x%lx\n", i, vms[i].cfg->name,
+			states[vms[i].state], vms[i].nvcpus, vms[i].cfg->mem_size / MiB,
+			vms[i].cfg->mem_base);
+}

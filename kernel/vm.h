@@ -1,0 +1,108 @@
+/*
+ * Virtual machines and virtual CPUs.  No per-VM state is global: a struct vm
+ * owns its memory, G-stage, MMIO bus and vCPUs; a struct vcpu is what a hart
+ * runs.  vCPUs are pinned to harts, one per hart.
+ */
+#ifndef RVHV_VM_H
+#define RVHV_VM_H
+
+#include "arch/riscv/csr.h"
+#include "arch/riscv/gstage.h"
+#include "kernel/config.h"
+#include "kernel/mmio.h"
+#include "kernel/spinlock.h"
+
+/* HSM states (SBI spec, Hart State Management) double as vCPU run states. */
+enum vcpu_state {
+	VCPU_STARTED = 0,
+	VCPU_STOPPED = 1,
+	VCPU_START_PENDING = 2,
+};
+
+enum vm_state {
+	VM_RUNNING,
+	VM_STOPPED,   /* powered off by the guest or by the console */
+	VM_RESETTING, /* reboot requested: vCPUs are stopping, then it reloads */
+};
+
+/* Requests other harts post to a vCPU; handled before it re-enters the guest. */
+#define VCPU_REQ_FENCE_VVMA (1U << 0) /* hfence.vvma: SBI remote sfence.vma */
+#define VCPU_REQ_FENCE_GVMA (1U << 1) /* hfence.gvma: SBI remote hfence */
+#define VCPU_REQ_RESET (1U << 2)      /* reload the VS CSRs: HSM start, VM reset */
+
+struct vm;
+struct hart;
+
+struct vcpu {
+	/* Saved by the world switch (arch/riscv/switch.S): keep first, in order. */
+	u64 regs[32]; /* x0..x31; regs[0] is scratch */
+	u64 sepc;     /* guest pc: restored on entry, saved on exit */
+	u64 sstatus;  /* sstatus on entry (SPP = guest privilege), saved on exit */
+	u64 hstatus;
+	u64 scause, stval, htval, htinst; /* exit information */
+	u64 host_sp;
+
+	struct vm *vm;
+	int id; /* the guest's hart ID */
+	struct hart *hart;
+	volatile int state;        /* enum vcpu_state */
+	volatile bool running;     /* inside vcpu_run: may be in the guest */
+	volatile u32 requests;     /* VCPU_REQ_* */
+	volatile u64 pending_irqs; /* MIP(IRQ_VS_*) to raise in hvip */
+	u64 start_addr, start_arg; /* HSM hart_start arguments */
+	u64 timer_deadline;        /* SBI set_timer, used without Sstc */
+	u64 exits[NR_EXC + 16];    /* exit counts: exceptions, then 32 + irq */
+};
+
+#define VM_NAME_MAX 32
+
+struct vm {
+	int id;
+	const struct vm_config *cfg;
+	volatile int state; /* enum vm_state */
+	u64 ram_hpa;        /* host-physical base of guest RAM (contiguous) */
+	u64 dtb_gpa;
+	u64 entry;
+	u64 vmid;
+	struct gstage gs;
+	struct mmio_bus bus;
+	struct vcpu vcpus[MAX_VCPUS];
+	int nvcpus;
+	struct spinlock lock;
+	u32 incidents; /* log lines about the guest's faults, for rate limiting */
+	/* console input for this VM (SBI getchar, DBCN read) */
+	char in_buf[64];
+	volatile u32 in_head, in_tail;
+};
+
+extern struct vm vms[MAX_VMS];
+extern int nvms;
+
+/* Build VM `id` from its configuration: memory, G-stage, devices, images. */
+int vm_create(struct vm *vm, int id, const struct vm_config *cfg);
+/* Reload images and reset every vCPU to its boot state (VM reset and first boot). */
+void vm_load(struct vm *vm);
+/* Host pointer to guest-physical [gpa, gpa+len) inside guest RAM, or NULL. */
+void *vm_gpa_to_ptr(struct vm *vm, u64 gpa, u64 len);
+/* Stop (power off) or reset a VM; safe from any of its vCPUs or the console. */
+void vm_shutdown(struct vm *vm, const char *why);
+void vm_reset(struct vm *vm, const char *why);
+/* A one-line log about something a guest did, rate-limited per VM. */
+/* Exit statistics of one VM, and the list of VMs, on the console. */
+void vm_print_stats(struct vm *vm);
+void vm_print_list(void);
+void vm_log(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The vCPU loop a hart runs; returns only when the vCPU stops. */
+void vcpu_run(struct vcpu *v);
+/* Deliver an exception to the guest as a real hart would (trap to its vstvec). */
+void vcpu_inject_exception(struct vcpu *v, u64 cause, u64 tval);
+/* Make the vCPU's hart look at it again (pending interrupts, requests, state). */
+void vcpu_kick(struct vcpu *v);
+void vcpu_raise_irq(struct vcpu *v, int irq);
+void vcpu_clear_irq(struct vcpu *v, int irq);
+
+/* SBI service (kernel/sbi.c): handle the ecall the vCPU just made. */
+void sbi_handle(struct vcpu *v);
+
+#endif

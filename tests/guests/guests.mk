@@ -1,0 +1,38 @@
+# Bare-metal test guests (S-mode; VS-mode under rvhv), included by the top
+# Makefile.  Each guest is one tests/guests/<name>.c linked with the small
+# runtime in tests/guests/lib at 0x80200000.
+
+GUEST_NAMES   := hello sbi_test mmio_test victim attacker
+GUEST_SRC     := tests/guests
+GUEST_OUT     := $(B)/guests
+GUEST_CC      := $(or $(CROSS),riscv64-unknown-elf-)gcc
+GUEST_ARCH    := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany
+# -fno-tree-loop-distribute-patterns: lib/string.c's loops must not become
+# calls to themselves.
+GUEST_CFLAGS  := $(GUEST_ARCH) -std=gnu11 -O2 -g -Wall -Wextra -Werror \
+                 -ffreestanding -nostdlib -nostdinc -fno-common -fno-stack-protector \
+                 -fno-pie -fno-tree-loop-distribute-patterns \
+                 -isystem $(shell $(GUEST_CC) -print-file-name=include) \
+                 -I$(GUEST_SRC)/lib -MMD -MP
+GUEST_LDFLAGS := $(GUEST_ARCH) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segments \
+                 -T $(GUEST_SRC)/guest.ld
+GUEST_LIB_SRCS := $(wildcard $(GUEST_SRC)/lib/*.c $(GUEST_SRC)/lib/*.S)
+GUEST_LIB_OBJS := $(patsubst $(GUEST_SRC)/%,$(GUEST_OUT)/obj/%.o,$(basename $(GUEST_LIB_SRCS)))
+GUEST_OBJS    := $(GUEST_LIB_OBJS) $(GUEST_NAMES:%=$(GUEST_OUT)/obj/%.o)
+
+GUESTS += $(GUEST_NAMES:%=$(GUEST_OUT)/%.elf)
+
+$(GUEST_OUT)/obj/%.o: $(GUEST_SRC)/%.c
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(GUEST_OUT)/obj/%.o: $(GUEST_SRC)/%.S
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_ARCH) -I$(GUEST_SRC)/lib -MMD -MP -c $< -o $@
+
+$(GUEST_OUT)/%.elf: $(GUEST_OUT)/obj/%.o $(GUEST_LIB_OBJS) $(GUEST_SRC)/guest.ld
+	$(GUEST_CC) $(GUEST_LDFLAGS) $(filter %.o,$^) -lgcc -o $@
+
+-include $(GUEST_OBJS:.o=.d)
+# Keep the per-guest objects make would otherwise delete as intermediates.
+.SECONDARY: $(GUEST_OBJS)

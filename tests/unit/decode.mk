@@ -1,0 +1,2 @@
+UNIT_TESTS += test_decode
+test_decode_SRCS := kernel/decode.c
