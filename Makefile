@@ -110,18 +110,20 @@ VMCONFIG  := $(B)/configs/user.dtb
 HARTS     ?= $(CPUS)
 else
 VMCONFIG  := $(B)/configs/$(CONFIG).dtb
-HARTS     ?= $(shell ./tools/config-harts.sh configs/$(CONFIG).dts 2>/dev/null || echo 2)
+HARTS     ?= 2
 endif
-QEMU_CMD   = $(QEMU) -machine virt -cpu rv64 -smp $(HARTS) -m $(HOSTMEM) -nographic \
+QEMU_CPU  ?= rv64
+QEMU_CMD   = $(QEMU) -machine virt -cpu $(QEMU_CPU) -smp $(HARTS) -m $(HOSTMEM) -nographic \
              -bios default -kernel $(B)/rvhv.elf -initrd $(VMCONFIG) $(QEMUFLAGS)
 
 $(B)/configs/user.dtb: FORCE $(B)/rvhv.elf
 	@mkdir -p $(dir $@)
-	./tools/mkconfig.py --guest "$(GUEST)" --cpus $(CPUS) --mem $(MEM) --boot "$(BOOT)" \
+	$(PYTHON) tools/mkconfig.py --guest "$(GUEST)" --cpus $(CPUS) --mem $(MEM) --boot "$(BOOT)" \
 	    $(if $(DISK),--disk "$(DISK)") -o $(B)/configs/user.dts
 	$(DTC) -q -I dts -O dtb -o $@ $(B)/configs/user.dts
 
 qemu: all $(VMCONFIG)
+	@echo "rvhv: Ctrl-] ? for the console's keys; Ctrl-A x leaves QEMU"
 	$(QEMU_CMD)
 
 qemu-gdb: all $(VMCONFIG)
@@ -133,9 +135,9 @@ gdb: $(B)/rvhv.elf
 	gdb-multiarch -q $(B)/rvhv.elf -ex 'set architecture riscv:rv64' \
 	    -ex 'target remote localhost:$(GDBPORT)'
 
-# Print the QEMU command line the harness uses (tests call this, so there is one place).
+# Print the QEMU command line (the integration tests take theirs from here).
 qemu-cmd:
-	@echo '$(QEMU) -machine virt -cpu rv64 -m $(HOSTMEM) -nographic -bios default -kernel $(B)/rvhv.elf'
+	@echo '$(QEMU_CMD)'
 
 # ---------------------------------------------------------------- tests
 deps:
@@ -151,3 +153,7 @@ clean:
 
 .PHONY: all unit unit-build guests configs qemu qemu-gdb gdb qemu-cmd deps test clean FORCE
 FORCE:
+
+unit-list:
+	@echo $(UNIT_TESTS)
+.PHONY: unit-list

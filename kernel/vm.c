@@ -50,6 +50,11 @@ int vm_create(struct vm *vm, int id, const struct vm_config *cfg)
 	vm->id = id;
 	vm->cfg = cfg;
 	vm->vmid = id + 1;
+	if (cfg->boot == BOOT_MACHINE) {
+		kprintf("rvhv: vm '%s': boot = \"machine\" needs the virtual M-mode, which rvhv does "
+			"not have yet\n", cfg->name);
+		return -1;
+	}
 	if (loader_plan(cfg->image, cfg->image_size, cfg->image_addr, cfg->mem_base, cfg->mem_size,
 			&plan, err, sizeof(err))) {
 		kprintf("rvhv: vm '%s': image: %s\n", cfg->name, err);

@@ -1,0 +1,2 @@
+UNIT_TESTS += test_gstage
+test_gstage_SRCS := arch/riscv/gstage.c
