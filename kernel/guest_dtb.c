@@ -92,8 +92,9 @@ static void guest_isa(char *out, const char *isa, bool sstc)
 	const char *s = isa;
 	size_t o = 0;
 
-	while (*s && *s != '_' && (o < 2 || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))))
-		out[o++] = *s++; /* "rv64" */
+	/* "rv" and the XLEN digits stay as they are. */
+	while (*s && (o < 2 || (*s >= '0' && *s <= '9')))
+		out[o++] = *s++;
 	while (*s && *s != '_') {
 		if (*s == 'h' || *s == 'H')
 			s = skip_version(s + 1);

@@ -20,4 +20,4 @@ def test_unit(name):
     r = subprocess.run([str(binary)], capture_output=True, text=True, timeout=300)
     print(r.stdout[-4000:], r.stderr[-4000:])
     assert r.returncode == 0, f"{name} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
-    assert "[  PASSED  ]" in r.stdout
+    assert "[  PASSED  ]" in r.stdout + r.stderr

@@ -54,6 +54,7 @@ static const char two_vms[] =
 	"  initrd = [01 02 03]; bootargs = \"console=ttyS0 earlycon\";\n"
 	"  devices { serial@10000000 { compatible = \"ns16550a\"; reg = <0 0x10000000 0 0x100>; };\n"
 	"    low@7ffff000 { reg = <0 0x7ffff000 0 0x1000>; };\n"
+	"    high@88000000 { reg = <0 0x88000000 0 0x1000>; };\n"
 	"    bus { nested@1 { reg = <1>; }; }; };\n"
 	"};\n"
 	"notes { text = \"not a VM\"; };\n"
@@ -222,6 +223,8 @@ static void test_device_errors(void **state)
 		     8, "vm 'd': ",
 		     "devices/ram@87fff000: reg 0x87fff000..0x88000fff overlaps memory "
 		     "0x80000000..0x87ffffff");
+	expect_error(VM("d", MEM128 ELF_BYTES "devices { b@87ffffff { reg = <0 0x87ffffff 0 1>; }; };"),
+		     8, "vm 'd': ", "devices/b@87ffffff: reg 0x87ffffff..0x87ffffff overlaps");
 	/* A device covering all of RAM and more. */
 	expect_error(VM("d", MEM128 ELF_BYTES "devices { big@0 { reg = <0 0 1 0>; }; };"), 8,
 		     "vm 'd': ", "devices/big@0: reg 0x0..0xffffffff overlaps");

@@ -77,26 +77,40 @@ static void put(struct sink *o, char c)
 	o->pos++;
 }
 
-static void put_uint(struct sink *o, uint64_t v, unsigned base, bool neg, int width, char pad)
+struct spec {
+	int width;
+	char pad;  /* ' ' or '0' */
+	bool left; /* '-': pad on the right */
+};
+
+static void put_padded(struct sink *o, const char *s, int n, const char *sign, struct spec sp)
 {
-	char digits[20];
-	int n = 0;
-	do {
-		digits[n++] = "0123456789abcdef"[v % base];
-		v /= base;
-	} while (v);
-	int fill = width - n - neg;
-	if (neg && pad == '0')
-		put(o, '-');
+	int fill = sp.width - n - (*sign != '\0');
+	if (sp.pad == '0' && !sp.left)
+		while (*sign)
+			put(o, *sign++);
+	for (; !sp.left && fill > 0; fill--)
+		put(o, sp.pad);
+	while (*sign)
+		put(o, *sign++);
+	while (n--)
+		put(o, *s++);
 	for (; fill > 0; fill--)
-		put(o, pad);
-	if (neg && pad != '0')
-		put(o, '-');
-	while (n)
-		put(o, digits[--n]);
+		put(o, ' ');
 }
 
-/* %d %i %u %x %p %s %c %%, optional '0' flag, width and l/ll/z sizes. */
+static void put_uint(struct sink *o, uint64_t v, unsigned base, bool neg, struct spec sp)
+{
+	char digits[20];
+	int n = sizeof(digits);
+	do {
+		digits[--n] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	put_padded(o, digits + n, sizeof(digits) - n, neg ? "-" : "", sp);
+}
+
+/* %d %i %u %x %p %s %c %%, flags '0' and '-', a width, l/ll/z sizes. */
 int vsnprintf(char *buf, size_t len, const char *fmt, va_list ap)
 {
 	struct sink o = {buf, len, 0};
@@ -105,14 +119,15 @@ int vsnprintf(char *buf, size_t len, const char *fmt, va_list ap)
 			put(&o, *fmt);
 			continue;
 		}
-		char pad = ' ';
-		if (*++fmt == '0') {
-			pad = '0';
-			fmt++;
+		struct spec sp = {0, ' ', false};
+		for (fmt++; *fmt == '0' || *fmt == '-'; fmt++) {
+			if (*fmt == '0')
+				sp.pad = '0';
+			else
+				sp.left = true;
 		}
-		int width = 0;
 		for (; *fmt >= '0' && *fmt <= '9'; fmt++)
-			width = width * 10 + (*fmt - '0');
+			sp.width = sp.width * 10 + (*fmt - '0');
 		bool is_long = false;
 		for (; *fmt == 'l' || *fmt == 'z'; fmt++)
 			is_long = true;
@@ -120,28 +135,26 @@ int vsnprintf(char *buf, size_t len, const char *fmt, va_list ap)
 		case 'd':
 		case 'i': {
 			int64_t v = is_long ? va_arg(ap, long) : va_arg(ap, int);
-			put_uint(&o, v < 0 ? -(uint64_t)v : (uint64_t)v, 10, v < 0, width, pad);
+			put_uint(&o, v < 0 ? -(uint64_t)v : (uint64_t)v, 10, v < 0, sp);
 			break;
 		}
 		case 'u':
 		case 'x': {
 			uint64_t v = is_long ? va_arg(ap, unsigned long) : va_arg(ap, unsigned int);
-			put_uint(&o, v, *fmt == 'u' ? 10 : 16, false, width, pad);
+			put_uint(&o, v, *fmt == 'u' ? 10 : 16, false, sp);
 			break;
 		}
 		case 'p':
 			put(&o, '0');
 			put(&o, 'x');
-			put_uint(&o, (uintptr_t)va_arg(ap, void *), 16, false, width, pad);
+			put_uint(&o, (uintptr_t)va_arg(ap, void *), 16, false, sp);
 			break;
 		case 's': {
 			const char *s = va_arg(ap, const char *);
 			if (!s)
 				s = "(null)";
-			for (int n = strlen(s); n < width; n++)
-				put(&o, ' ');
-			while (*s)
-				put(&o, *s++);
+			sp.pad = ' ';
+			put_padded(&o, s, strlen(s), "", sp);
 			break;
 		}
 		case 'c':

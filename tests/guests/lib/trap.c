@@ -1,6 +1,7 @@
 /*
  * C side of the trap vector: hand the trap to the guest's callback, or
- * report it and end the test, so a stray trap never hangs a test run.
+ * report it and shut down, so a stray trap never hangs a test run (the
+ * missing summary line marks the run as failed).
  */
 #include "guest.h"
 
@@ -34,7 +35,7 @@ void trap_handle(struct trap_frame *f)
 	fail(irq ? "unexpected-interrupt" : "unexpected-exception",
 	     "scause 0x%lx sepc 0x%lx stval 0x%lx on hart %lu", f->scause, f->sepc, f->stval,
 	     hart_id());
-	finish("trap");
+	shutdown();
 }
 
 static bool record_fault(struct trap_frame *f)

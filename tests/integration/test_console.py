@@ -1,0 +1,28 @@
+"""The shared console: per-VM line tags and input focus switched with Ctrl-]."""
+import re
+
+ESC = "\x1d"
+
+
+def test_two_vms_tagged_output_and_input_focus(machine):
+    m = machine(CONFIG="test-console", HARTS=2)
+    seen = set()
+    while len(seen) < 2:              # the VMs run in parallel: either may be first
+        seen.add(m.expect(r"(left|right)\| hello: type something").group(1))
+    m.send("a")                       # focus starts on vm 0
+    m.expect(r"left\| a")
+    m.send(ESC + "1")
+    m.expect(r"rvhv: input goes to vm 1 'right'")
+    m.send("b")
+    m.expect(r"right\| b")
+    m.send(ESC + "l")
+    m.expect(r"rvhv: vm 0 'left': running, 1 vcpus, 32 MiB")
+    m.expect(r"rvhv: vm 1 'right': running")
+    m.send("q")
+    m.expect(r"rvhv: vm 'right' stopped")
+    m.send(ESC + "0" + "c" + "q")
+    m.expect(r"left\| c")
+    out = m.wait_exit(timeout=30)
+    assert "rvhv: vm 'left' stopped" in out
+    # nothing typed for one VM showed up in the other
+    assert not re.search(r"^(right\| a|left\| b)\r?$", out, re.M)

@@ -1,0 +1,37 @@
+/*
+ * A 16550A UART model (the ns16550a of QEMU virt): byte registers at
+ * offsets 0-7, 16-byte FIFOs, interrupts with the 16550's IIR priorities.
+ * Pure C: the hypervisor wires tx/set_irq to the console and the vPLIC.
+ */
+#ifndef RVHV_UART16550_H
+#define RVHV_UART16550_H
+
+#include "kernel/decode.h"
+
+#define UART16550_FIFO 16
+#define UART16550_SIZE 0x100 /* the MMIO window on QEMU virt */
+
+struct uart16550 {
+	/* registers */
+	u8 ier, lcr, mcr, lsr, msr, scr, dll, dlm, fcr;
+	/* receive FIFO (also the loopback path when MCR.LOOP is set) */
+	u8 rx[UART16550_FIFO];
+	u8 rx_head, rx_count;
+	bool thre_pending; /* the THR-empty interrupt is waiting to be taken */
+	bool irq_level;    /* what was last told to set_irq */
+	/* wiring */
+	void (*tx)(void *ctx, u8 c);            /* a byte leaves through THR */
+	void (*set_irq)(void *ctx, bool level); /* the interrupt line */
+	void *ctx;
+};
+
+void uart16550_init(struct uart16550 *u, void (*tx)(void *, u8), void (*set_irq)(void *, bool),
+		    void *ctx);
+/* An mmio_ops access function (kernel/mmio.h): byte accesses only. */
+int uart16550_access(void *dev, u64 off, struct mmio_access *acc);
+/* A byte arrives on the wire: false if the receive FIFO was full (overrun). */
+bool uart16550_receive(struct uart16550 *u, u8 c);
+/* Room left in the receive FIFO. */
+int uart16550_rx_space(const struct uart16550 *u);
+
+#endif
