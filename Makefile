@@ -136,7 +136,7 @@ gdb: $(B)/rvhv.elf
 	    -ex 'target remote localhost:$(GDBPORT)'
 
 # Print the QEMU command line (the integration tests take theirs from here).
-qemu-cmd:
+qemu-cmd: $(VMCONFIG)
 	@echo '$(QEMU_CMD)'
 
 # ---------------------------------------------------------------- tests

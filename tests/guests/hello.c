@@ -28,6 +28,10 @@ static void echo_until_q(void)
 		}
 		if (c == 'q')
 			return;
+		if (c == 'r') {
+			printf("\nhello: rebooting\n");
+			sbi_system_reset(SBI_SRST_COLD_REBOOT, 0);
+		}
 		if (c == '\r')
 			printf("\r\n");
 		else
@@ -35,10 +39,27 @@ static void echo_until_q(void)
 	}
 }
 
+/* What the device tree the VM booted with says: its memory, CPUs, ISA. */
+static void show_prop(const char *node, const char *prop, const void *val, uint32_t len, void *arg)
+{
+	unsigned *cpus = arg;
+	if (!memcmp(node, "memory@", 7) && !strcmp(prop, "reg") && len == 16) {
+		const uint8_t *p = val;
+		unsigned long base = (unsigned long)fdt_be32(p) << 32 | fdt_be32(p + 4);
+		unsigned long size = (unsigned long)fdt_be32(p + 8) << 32 | fdt_be32(p + 12);
+		printf("hello: dtb %s base 0x%lx size 0x%lx\n", node, base, size);
+	} else if (!memcmp(node, "cpu@", 4) && !strcmp(prop, "riscv,isa")) {
+		if ((*cpus)++ == 0)
+			printf("hello: dtb isa %s\n", (const char *)val);
+	}
+}
+
 int main(unsigned long hartid, const void *dtb)
 {
-	(void)dtb;
+	unsigned cpus = 0;
 	printf("hello: rvhv demo guest on hart %lu\n", hartid);
+	if (fdt_walk(dtb, show_prop, &cpus))
+		printf("hello: dtb %u cpus\n", cpus);
 	printf("hello: timebase %lu Hz, console %s\n", timebase,
 	       console_has_dbcn() ? "SBI DBCN" : "legacy SBI");
 
@@ -54,7 +75,7 @@ int main(unsigned long hartid, const void *dtb)
 	csr_clear(sstatus, SSTATUS_SIE);
 	csr_clear(sie, SIE_STIE);
 
-	printf("hello: type something, 'q' quits\n");
+	printf("hello: type something, 'q' quits, 'r' reboots\n");
 	echo_until_q();
 	printf("\nbye\n");
 	shutdown();

@@ -9,6 +9,11 @@ def test_demo_guest_boots_and_echoes(machine):
     m.expect(r"rvhv: RISC-V hypervisor on hart \d+ \(2 harts\)")
     m.expect(r"rvhv: vm 'demo': supervisor mode, 1 vcpu, 64 MiB at gpa 0x80000000")
     m.expect(r"hello: rvhv demo guest on hart 0")
+    # The generated guest DTB: only this VM's memory and vCPUs, no H in the ISA.
+    m.expect(r"hello: dtb memory@80000000 base 0x80000000 size 0x4000000")
+    isa = m.expect(r"hello: dtb isa (rv64[a-z]+)_\S+").group(1)
+    assert "h" not in isa and isa.startswith("rv64ima")
+    m.expect(r"hello: dtb 1 cpus")
     for i in (1, 2, 3):
         m.expect(rf"tick {i}")
     m.expect(r"'q' quits")
@@ -43,4 +48,22 @@ def test_refuses_missing_config(machine, tmp_path):
 def test_refuses_too_few_harts(machine):
     m = machine(CONFIG="test-sbi", HARTS=1)
     m.expect(r"rvhv: vm 'sbi' vcpu 1: no free hart \(this machine has 1")
+    m.wait_exit(timeout=30)
+
+
+def test_make_qemu_guest(machine):
+    """make qemu GUEST=<elf> CPUS=n MEM=size: one VM named after the file."""
+    m = machine(GUEST="build/guests/hello.elf", CPUS=2, MEM="32M")
+    m.expect(r"rvhv: RISC-V hypervisor on hart \d+ \(2 harts\)")
+    m.expect(r"rvhv: vm 'hello': supervisor mode, 2 vcpus, 32 MiB at gpa 0x80000000")
+    m.expect(r"hello: dtb memory@80000000 base 0x80000000 size 0x2000000")
+    m.expect(r"hello: dtb 2 cpus")
+    m.expect(r"'q' quits")
+    m.send("q")
+    m.wait_exit(timeout=30)
+
+
+def test_make_qemu_guest_machine_mode_refused(machine):
+    m = machine(GUEST="build/guests/hello.elf", BOOT="machine")
+    m.expect(r"rvhv: vm 'hello': boot = \"machine\" needs the virtual M-mode")
     m.wait_exit(timeout=30)

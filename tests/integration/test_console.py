@@ -26,3 +26,22 @@ def test_two_vms_tagged_output_and_input_focus(machine):
     assert "rvhv: vm 'left' stopped" in out
     # nothing typed for one VM showed up in the other
     assert not re.search(r"^(right\| a|left\| b)\r?$", out, re.M)
+
+
+def test_reboot_resets_one_vm_only(machine):
+    m = machine(CONFIG="test-console", HARTS=2)
+    seen = set()
+    while len(seen) < 2:
+        seen.add(m.expect(r"(left|right)\| hello: type something").group(1))
+    m.send(ESC + "1" + "r")           # reboot 'right' through SBI SRST
+    m.expect(r"rvhv: vm 'right' resetting: the guest asked for a reboot \(SBI SRST\)")
+    m.expect(r"right\| hello: rvhv demo guest on hart 0")
+    m.expect(r"right\| tick 3")
+    m.send(ESC + "0" + "z")           # 'left' was never interrupted
+    m.expect(r"left\| z")
+    m.send("q")
+    m.expect(r"rvhv: vm 'left' stopped")
+    m.send(ESC + "1" + "q")
+    out = m.wait_exit(timeout=30)
+    assert out.count("left| hello: rvhv demo guest") == 1
+    assert out.count("right| hello: rvhv demo guest") == 2

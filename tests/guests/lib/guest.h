@@ -109,10 +109,16 @@ void sleep_ms(unsigned long ms);
 
 /* fdt.c */
 bool fdt_find_u32(const void *fdt, const char *prop, uint32_t *out);
+typedef void (*fdt_prop_fn)(const char *node, const char *prop, const void *val, uint32_t len,
+			    void *arg);
+bool fdt_walk(const void *fdt, fdt_prop_fn cb, void *arg);
+uint32_t fdt_be32(const void *p);
 
 /* string.c: GCC may emit calls to these even when freestanding. */
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 size_t strlen(const char *s);
+int memcmp(const void *a, const void *b, size_t n);
+int strcmp(const char *a, const char *b);
 
 #endif
