@@ -78,7 +78,7 @@ $(B)/host/libfdt/%.o: $(LIBFDT)/%.c | $(LIBFDT)/fdt.c
 	$(HOSTCC) -std=gnu11 -O1 -g -I$(LIBFDT) -fsanitize=address,undefined -c $< -o $@
 
 define unit_rule
-$(B)/host/$(1): $(1:%=tests/unit/%.c) $$($(1)_SRCS) $(HOST_LIBFDT) tests/unit/unit.h | $(LIBFDT)/fdt.c
+$(B)/host/$(1): $(1:%=tests/unit/%.c) $$($(1)_SRCS) $(HOST_LIBFDT) $(wildcard tests/unit/*.h) | $(LIBFDT)/fdt.c
 	@mkdir -p $$(dir $$@)
 	$$(HOSTCC) $$(HOST_CFLAGS) $$(filter %.c,$$^) $(HOST_LIBFDT) $$(HOST_LIBS) -o $$@
 endef

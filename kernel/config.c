@@ -24,19 +24,7 @@ struct ctx {
 	size_t errlen;
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 static int vm_fail(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	kvsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* "vm 'name': " + the message. */
 static int vm_fail(struct ctx *c, const char *fmt, ...)
@@ -107,7 +95,7 @@ static int parse_name(struct ctx *c, char *buf)
 	size_t n = strcspn(full, "@");
 
 	if (n == 0 || n >= VM_NAME_MAX)
-		return fail(c->err, c->errlen, "vm node '%s': name must have 1..%d characters before '@'",
+		return errorf(c->err, c->errlen, "vm node '%s': name must have 1..%d characters before '@'",
 			    full, VM_NAME_MAX - 1);
 	memcpy(buf, full, n);
 	buf[n] = '\0';
@@ -295,24 +283,24 @@ int config_parse(const void *fdt, struct vm_config *vms, int max, char *err, siz
 	int n = 0;
 
 	if (rc)
-		return fail(err, errlen, "config: not a device tree blob (%s)", fdt_strerror(rc));
+		return errorf(err, errlen, "config: not a device tree blob (%s)", fdt_strerror(rc));
 	if (fdt_node_check_compatible(fdt, 0, "rvhv,config"))
-		return fail(err, errlen, "config: root compatible is not \"rvhv,config\"");
+		return errorf(err, errlen, "config: root compatible is not \"rvhv,config\"");
 	if (max > MAX_VMS)
 		max = MAX_VMS;
 	fdt_for_each_subnode(c.node, fdt, 0) {
 		if (fdt_node_check_compatible(fdt, c.node, "rvhv,vm"))
 			continue;
 		if (n >= max)
-			return fail(err, errlen, "config: more than %d VMs", max);
+			return errorf(err, errlen, "config: more than %d VMs", max);
 		c.vm = &vms[n];
 		if (parse_vm(&c, vm_names[n]))
 			return -1;
 		if (name_taken(vms, n, vms[n].name))
-			return fail(err, errlen, "vm '%s': name used by two VMs", vms[n].name);
+			return errorf(err, errlen, "vm '%s': name used by two VMs", vms[n].name);
 		n++;
 	}
 	if (n == 0)
-		return fail(err, errlen, "config: no VM (no node with compatible \"rvhv,vm\")");
+		return errorf(err, errlen, "config: no VM (no node with compatible \"rvhv,vm\")");
 	return n;
 }

@@ -11,6 +11,8 @@
  * %llu %zu %p %s %c %%, with flags '0' '-' and a width. */
 int kvsnprintf(char *buf, size_t len, const char *fmt, va_list ap);
 int ksnprintf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Format an error message into err and return -1: `return errorf(err, len, "...", ...)`. */
+int errorf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #ifndef RVHV_HOST
 /* Console output of the hypervisor itself, prefixed by nothing. */

@@ -48,19 +48,6 @@ struct elf64_phdr {
 _Static_assert(sizeof(struct elf64_ehdr) == 64, "ELF64 header layout");
 _Static_assert(sizeof(struct elf64_phdr) == 56, "ELF64 program header layout");
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	kvsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* [addr, addr+len) inside [base, base+size)?  Written so that nothing can wrap. */
 static bool inside(u64 addr, u64 len, u64 base, u64 size)
 {
@@ -70,16 +57,16 @@ static bool inside(u64 addr, u64 len, u64 base, u64 size)
 static int check_ehdr(const struct elf64_ehdr *eh, u64 size, char *err, size_t errlen)
 {
 	if (eh->e_ident[EI_DATA] != ELFDATA2LSB)
-		return fail(err, errlen, "ELF: not little-endian");
+		return errorf(err, errlen, "ELF: not little-endian");
 	if (eh->e_machine != EM_RISCV)
-		return fail(err, errlen, "ELF: machine %u, not RISC-V (%d)", eh->e_machine, EM_RISCV);
+		return errorf(err, errlen, "ELF: machine %u, not RISC-V (%d)", eh->e_machine, EM_RISCV);
 	if (eh->e_type != ET_EXEC)
-		return fail(err, errlen, "ELF: type %u, not an executable (ET_EXEC)", eh->e_type);
+		return errorf(err, errlen, "ELF: type %u, not an executable (ET_EXEC)", eh->e_type);
 	if (eh->e_phentsize != sizeof(struct elf64_phdr))
-		return fail(err, errlen, "ELF: program header size %u, expected %zu",
+		return errorf(err, errlen, "ELF: program header size %u, expected %zu",
 			    eh->e_phentsize, sizeof(struct elf64_phdr));
 	if (!inside(eh->e_phoff, (u64)eh->e_phnum * sizeof(struct elf64_phdr), 0, size))
-		return fail(err, errlen, "ELF: truncated program headers (%u at 0x%lx, image %lu bytes)",
+		return errorf(err, errlen, "ELF: truncated program headers (%u at 0x%lx, image %lu bytes)",
 			    eh->e_phnum, eh->e_phoff, size);
 	return 0;
 }
@@ -88,14 +75,14 @@ static int check_phdr(const struct elf64_phdr *ph, int i, u64 size, u64 ram_base
 		      char *err, size_t errlen)
 {
 	if (ph->p_filesz > ph->p_memsz)
-		return fail(err, errlen, "ELF: segment %d: filesz 0x%lx > memsz 0x%lx", i,
+		return errorf(err, errlen, "ELF: segment %d: filesz 0x%lx > memsz 0x%lx", i,
 			    ph->p_filesz, ph->p_memsz);
 	if (!inside(ph->p_offset, ph->p_filesz, 0, size))
-		return fail(err, errlen,
+		return errorf(err, errlen,
 			    "ELF: segment %d: bytes 0x%lx + 0x%lx beyond the image (%lu bytes)", i,
 			    ph->p_offset, ph->p_filesz, size);
 	if (!inside(ph->p_paddr, ph->p_memsz, ram_base, ram_size))
-		return fail(err, errlen,
+		return errorf(err, errlen,
 			    "ELF: segment %d: 0x%lx + 0x%lx outside guest RAM 0x%lx + 0x%lx", i,
 			    ph->p_paddr, ph->p_memsz, ram_base, ram_size);
 	return 0;
@@ -109,9 +96,9 @@ static int plan_elf(const u8 *image, u64 size, u64 ram_base, u64 ram_size, struc
 
 	/* The class first: a small ELF32 file is 32-bit rather than truncated. */
 	if (size > EI_CLASS && image[EI_CLASS] != ELFCLASS64)
-		return fail(err, errlen, "ELF: class %u, only 64-bit ELF is loaded", image[EI_CLASS]);
+		return errorf(err, errlen, "ELF: class %u, only 64-bit ELF is loaded", image[EI_CLASS]);
 	if (size < sizeof(eh))
-		return fail(err, errlen, "ELF: truncated header (%lu bytes)", size);
+		return errorf(err, errlen, "ELF: truncated header (%lu bytes)", size);
 	/* memcpy: the blob gives the image no particular alignment. */
 	memcpy(&eh, image, sizeof(eh));
 	rc = check_ehdr(&eh, size, err, errlen);
@@ -126,7 +113,7 @@ static int plan_elf(const u8 *image, u64 size, u64 ram_base, u64 ram_size, struc
 		if (rc)
 			return rc;
 		if (plan->nsegs == LOADER_MAX_SEGS)
-			return fail(err, errlen, "ELF: more than %d loadable segments", LOADER_MAX_SEGS);
+			return errorf(err, errlen, "ELF: more than %d loadable segments", LOADER_MAX_SEGS);
 		struct load_seg *seg = &plan->segs[plan->nsegs++];
 		seg->gpa = ph.p_paddr;
 		seg->data = image + ph.p_offset;
@@ -134,9 +121,9 @@ static int plan_elf(const u8 *image, u64 size, u64 ram_base, u64 ram_size, struc
 		seg->memsz = ph.p_memsz;
 	}
 	if (plan->nsegs == 0)
-		return fail(err, errlen, "ELF: no loadable segment");
+		return errorf(err, errlen, "ELF: no loadable segment");
 	if (!inside(eh.e_entry, 1, ram_base, ram_size))
-		return fail(err, errlen, "ELF: entry 0x%lx outside guest RAM", eh.e_entry);
+		return errorf(err, errlen, "ELF: entry 0x%lx outside guest RAM", eh.e_entry);
 	plan->entry = eh.e_entry;
 	plan->is_elf = true;
 	return 0;
@@ -146,9 +133,9 @@ static int plan_raw(const u8 *image, u64 size, u64 addr, u64 ram_base, u64 ram_s
 		    struct load_plan *plan, char *err, size_t errlen)
 {
 	if (size == 0)
-		return fail(err, errlen, "image: empty");
+		return errorf(err, errlen, "image: empty");
 	if (!inside(addr, size, ram_base, ram_size))
-		return fail(err, errlen,
+		return errorf(err, errlen,
 			    "raw image: 0x%lx bytes at 0x%lx do not fit guest RAM 0x%lx + 0x%lx", size,
 			    addr, ram_base, ram_size);
 	plan->entry = addr;

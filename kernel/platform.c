@@ -10,19 +10,6 @@
 
 struct platform platform;
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	kvsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* A property holding a NUL-terminated string (the first one of a list), or NULL. */
 static const char *prop_str(const void *fdt, int node, const char *name)
 {
@@ -131,9 +118,9 @@ static int parse_memory(const void *fdt, struct platform *p, char *err, size_t e
 	while (node >= 0 && !node_enabled(fdt, node))
 		node = fdt_node_offset_by_prop_value(fdt, node, "device_type", "memory", sizeof("memory"));
 	if (node < 0)
-		return fail(err, errlen, "host DTB: no memory node (device_type \"memory\")");
+		return errorf(err, errlen, "host DTB: no memory node (device_type \"memory\")");
 	if (read_reg(fdt, node, 0, &p->ram) || p->ram.size == 0)
-		return fail(err, errlen, "host DTB: %s: no usable reg", fdt_get_name(fdt, node, NULL));
+		return errorf(err, errlen, "host DTB: %s: no usable reg", fdt_get_name(fdt, node, NULL));
 	return 0;
 }
 
@@ -143,7 +130,7 @@ static int add_reserved(struct platform *p, u64 base, u64 size, char *err, size_
 	if (size == 0)
 		return 0;
 	if (p->nreserved == MAX_RESERVED)
-		return fail(err, errlen, "host DTB: more than %d reserved memory regions", MAX_RESERVED);
+		return errorf(err, errlen, "host DTB: more than %d reserved memory regions", MAX_RESERVED);
 	p->reserved[p->nreserved].base = base;
 	p->reserved[p->nreserved].size = size;
 	p->nreserved++;
@@ -197,7 +184,7 @@ static int parse_isa(const void *fdt, int cpu, struct platform *p, char *err, si
 	const char *mmu = prop_str(fdt, cpu, "mmu-type");
 
 	if (!isa)
-		return fail(err, errlen, "host DTB: %s: no riscv,isa", fdt_get_name(fdt, cpu, NULL));
+		return errorf(err, errlen, "host DTB: %s: no riscv,isa", fdt_get_name(fdt, cpu, NULL));
 	p->has_h = isa_has(isa, "h");
 	p->has_sstc = isa_has(isa, "sstc");
 	copy_isa(p->isa, sizeof(p->isa), isa);
@@ -221,13 +208,13 @@ static int parse_cpus(const void *fdt, struct platform *p, char *err, size_t err
 	u64 tb = 0;
 
 	if (cpus < 0)
-		return fail(err, errlen, "host DTB: no /cpus node");
+		return errorf(err, errlen, "host DTB: no /cpus node");
 	fdt_for_each_subnode(node, fdt, cpus) {
 		struct mem_range r;
 		if (!is_cpu(fdt, node))
 			continue;
 		if (read_reg(fdt, node, 0, &r))
-			return fail(err, errlen, "host DTB: %s: no reg (hart ID)",
+			return errorf(err, errlen, "host DTB: %s: no reg (hart ID)",
 				    fdt_get_name(fdt, node, NULL));
 		if (first < 0)
 			first = node;
@@ -235,12 +222,12 @@ static int parse_cpus(const void *fdt, struct platform *p, char *err, size_t err
 			p->hartid[p->nharts++] = r.base;
 	}
 	if (first < 0)
-		return fail(err, errlen, "host DTB: no enabled hart under /cpus");
+		return errorf(err, errlen, "host DTB: no enabled hart under /cpus");
 	/* The binding allows the timebase in each cpu node as well as in /cpus. */
 	if (!read_num(fdt, cpus, "timebase-frequency", &tb))
 		read_num(fdt, first, "timebase-frequency", &tb);
 	if (tb == 0 || tb > UINT32_MAX)
-		return fail(err, errlen, "host DTB: no usable timebase-frequency");
+		return errorf(err, errlen, "host DTB: no usable timebase-frequency");
 	p->timebase = (u32)tb;
 	return parse_isa(fdt, first, p, err, errlen);
 }
@@ -336,7 +323,7 @@ int platform_parse(const void *fdt, struct platform *p, char *err, size_t errlen
 
 	memset(p, 0, sizeof(*p));
 	if (rc)
-		return fail(err, errlen, "host DTB: bad header (%s)", fdt_strerror(rc));
+		return errorf(err, errlen, "host DTB: bad header (%s)", fdt_strerror(rc));
 	if ((rc = parse_memory(fdt, p, err, errlen)) || (rc = parse_reserved(fdt, p, err, errlen)) ||
 	    (rc = parse_cpus(fdt, p, err, errlen)))
 		return rc;

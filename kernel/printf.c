@@ -121,3 +121,12 @@ int ksnprintf(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 	return n;
 }
+
+int errorf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	kvsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}

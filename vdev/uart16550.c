@@ -219,7 +219,7 @@ static void write_fcr(struct uart16550 *u, u8 val)
 {
 	u8 fcr = val & FCR_ENABLE ? val & (FCR_ENABLE | FCR_TRIGGER) : 0;
 
-	if ((fcr ^ u->fcr) & FCR_ENABLE || (fcr && (val & FCR_CLEAR_RX)))
+	if (((fcr ^ u->fcr) & FCR_ENABLE) || (fcr && (val & FCR_CLEAR_RX)))
 		rx_clear(u);
 	u->fcr = fcr;
 }

@@ -12,7 +12,7 @@
 #define UART16550_SIZE 0x100 /* the MMIO window on QEMU virt */
 
 struct uart16550 {
-	/* registers */
+	/* registers; lsr without DR (it follows rx_count), fcr keeps bits 7:6 and 0 */
 	u8 ier, lcr, mcr, lsr, msr, scr, dll, dlm, fcr;
 	/* receive FIFO (also the loopback path when MCR.LOOP is set) */
 	u8 rx[UART16550_FIFO];
@@ -25,13 +25,20 @@ struct uart16550 {
 	void *ctx;
 };
 
+/*
+ * Reset state; tx and set_irq are both required.  set_irq is called, from
+ * uart16550_access or uart16550_receive, only when the line changes level.
+ */
 void uart16550_init(struct uart16550 *u, void (*tx)(void *, u8), void (*set_irq)(void *, bool),
 		    void *ctx);
 /* An mmio_ops access function (kernel/mmio.h): byte accesses only. */
 int uart16550_access(void *dev, u64 off, struct mmio_access *acc);
-/* A byte arrives on the wire: false if the receive FIFO was full (overrun). */
+/*
+ * A byte arrives on the wire: false if it was lost, because the receive
+ * FIFO was full (overrun, LSR.OE) or loopback mode disconnects the input.
+ */
 bool uart16550_receive(struct uart16550 *u, u8 c);
-/* Room left in the receive FIFO. */
+/* Room left in the receive FIFO (1 deep without FIFOs); 0 in loopback mode. */
 int uart16550_rx_space(const struct uart16550 *u);
 
 #endif
