@@ -141,9 +141,9 @@ static void plic_complete(struct plic *p, u32 c, u32 id)
 /* 0x000000-0x000fff: one priority register per source. */
 static void plic_priority(struct plic *p, u32 id, struct mmio_access *acc)
 {
-	if (id == 0 || id > p->nsources) {
-		acc->value = 0;
-	} else if (acc->write) {
+	if (id == 0 || id > p->nsources)
+		return;
+	if (acc->write) {
 		p->priority[id] = acc->value & PLIC_MAX_PRIORITY;
 		plic_update(p);
 	} else {
@@ -154,9 +154,9 @@ static void plic_priority(struct plic *p, u32 id, struct mmio_access *acc)
 /* 0x002000 + 0x80*c: context c's enable words. */
 static void plic_enable(struct plic *p, u64 c, u64 w, struct mmio_access *acc)
 {
-	if (c >= p->ncontexts || w >= PLIC_WORDS) {
-		acc->value = 0;
-	} else if (acc->write) {
+	if (c >= p->ncontexts || w >= PLIC_WORDS)
+		return;
+	if (acc->write) {
 		p->enable[c][w] = acc->value & source_mask(p, w);
 		plic_update(p);
 	} else {
@@ -167,9 +167,9 @@ static void plic_enable(struct plic *p, u64 c, u64 w, struct mmio_access *acc)
 /* 0x200000 + 0x1000*c: context c's threshold (+0) and claim/complete (+4). */
 static void plic_context(struct plic *p, u64 c, u64 reg, struct mmio_access *acc)
 {
-	if (c >= p->ncontexts || reg > 4) {
-		acc->value = 0;
-	} else if (reg == 0 && acc->write) {
+	if (c >= p->ncontexts || reg > 4)
+		return;
+	if (reg == 0 && acc->write) {
 		p->threshold[c] = acc->value & PLIC_MAX_PRIORITY;
 		plic_update(p);
 	} else if (reg == 0) {
@@ -188,14 +188,16 @@ int plic_access(void *dev, u64 off, struct mmio_access *acc)
 	/* "Memory Map": every register is 32 bits wide. */
 	if (acc->width != 4 || off % 4)
 		return -1;
+	if (!acc->write)
+		acc->value = 0;
 	if (off < PLIC_PENDING) {
 		plic_priority(p, off / 4, acc);
 	} else if (off < PLIC_ENABLE) {
 		u32 w = (off - PLIC_PENDING) / 4;
 
 		/* Read-only: the claim is the way to clear a pending bit. */
-		if (!acc->write)
-			acc->value = w < PLIC_WORDS ? p->pending[w] : 0;
+		if (!acc->write && w < PLIC_WORDS)
+			acc->value = p->pending[w];
 	} else if (off < PLIC_CONTEXT) {
 		off -= PLIC_ENABLE;
 		plic_enable(p, off / PLIC_ENABLE_STRIDE, off % PLIC_ENABLE_STRIDE / 4, acc);
