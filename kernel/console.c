@@ -128,6 +128,7 @@ void console_poll_input(void)
 			queue_input(&vms[focus], c);
 		}
 	}
+	vm_feed_uart(&vms[focus]);
 }
 
 void kprintf(const char *fmt, ...)

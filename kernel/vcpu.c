@@ -4,6 +4,7 @@
  */
 #include "arch/riscv/csr.h"
 #include "arch/riscv/vcpu_arch.h"
+#include "arch/riscv/vmm.h"
 #include "kernel/decode.h"
 #include "kernel/hart.h"
 #include "kernel/lib.h"
@@ -15,6 +16,8 @@ static void handle_requests(struct vcpu *v)
 		hfence_gvma_vmid(v->vm->vmid);
 	if (req & (VCPU_REQ_FENCE_VVMA | VCPU_REQ_FENCE_GVMA))
 		hfence_vvma_all();
+	if (req & VCPU_REQ_TIMER)
+		timer_program(v->hart);
 }
 
 /* The guest's access to gpa reached no memory and no device: a real bus
@@ -55,7 +58,10 @@ static void handle_mmio(struct vcpu *v, bool write)
 		return;
 	}
 	acc.value = write ? v->regs[acc.reg] & width_mask(acc.width) : 0;
-	if (r->ops->access(r->dev, gpa - r->base, &acc)) {
+	spin_lock(&v->vm->dev_lock);
+	int err = r->ops->access(r->dev, gpa - r->base, &acc);
+	spin_unlock(&v->vm->dev_lock);
+	if (err) {
 		access_fault(v, write, gpa, r->name);
 		return;
 	}
@@ -69,7 +75,13 @@ static void handle_exception(struct vcpu *v, u64 cause)
 {
 	switch (cause) {
 	case EXC_ECALL_VS:
-		sbi_handle(v);
+		if (vcpu_is_machine(v))
+			vmm_ecall(v);
+		else
+			sbi_handle(v);
+		break;
+	case EXC_ILLEGAL_INSN: /* only machine-mode VMs keep these undelegated */
+		vmm_illegal_insn(v);
 		break;
 	case EXC_LOAD_GUEST_PAGE_FAULT:
 		handle_mmio(v, false);
@@ -83,6 +95,10 @@ static void handle_exception(struct vcpu *v, u64 cause)
 		vcpu_inject_exception(v, EXC_INSN_ACCESS, v->stval);
 		break;
 	case EXC_VIRTUAL_INSN:
+		if (vcpu_is_machine(v) && v->vmm.mode == PRV_M) {
+			vmm_virtual_insn(v); /* satp, sfence.vma in virtual M */
+			break;
+		}
 		/* An H-extension or hypervisor-only instruction: on a real hart
 		 * without H it is simply illegal. */
 		vm_log(v->vm, "vcpu %d: hypervisor instruction 0x%lx at pc 0x%lx: illegal instruction",
@@ -105,6 +121,8 @@ void vcpu_run(struct vcpu *v)
 		if (v->requests)
 			handle_requests(v);
 		vcpu_arch_sync_irqs(v);
+		if (vcpu_is_machine(v))
+			vmm_check_irqs(v);
 		vcpu_enter(v);
 		u64 cause = v->scause;
 		if (cause & CAUSE_IRQ) {
@@ -133,5 +151,5 @@ void vcpu_clear_irq(struct vcpu *v, int irq)
 {
 	__atomic_and_fetch(&v->pending_irqs, ~MIP(irq), __ATOMIC_ACQ_REL);
 	if (v->hart == this_hart())
-		csr_clear(hvip, MIP(irq));
+		vcpu_arch_clear_irq(v, irq);
 }

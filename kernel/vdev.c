@@ -1,11 +1,242 @@
-/* Attach the device models a VM's configuration lists (see vdev.h). */
+/*
+ * Attach the device models a VM's configuration lists, and wire each model's
+ * callbacks into the VM: UART bytes to the console, interrupt lines to the
+ * vPLIC, vPLIC and vCLINT outputs to the vCPUs' interrupt state.
+ */
 #include <libfdt.h>
 
+#include "kernel/console.h"
 #include "kernel/lib.h"
+#include "kernel/mm.h"
 #include "kernel/vdev.h"
+#include "vdev/clint.h"
+#include "vdev/plic.h"
+#include "vdev/uart16550.h"
+
+u64 time_now(void);
+
+struct vuart {
+	struct uart16550 u;
+	struct vm *vm;
+	u32 irq; /* its vPLIC source, 0 = none */
+};
+
+/* ---- 16550 UART: output to the console, input from it, IRQ to the vPLIC */
+
+static void uart_tx(void *ctx, u8 c)
+{
+	struct vuart *vu = ctx;
+	char ch = c;
+	console_guest_write(vu->vm, &ch, 1);
+}
+
+static void uart_set_irq(void *ctx, bool level)
+{
+	struct vuart *vu = ctx;
+	if (vu->irq && vu->vm->plic)
+		plic_set_level(vu->vm->plic, vu->irq, level);
+}
+
+/* Move queued console input into the receive FIFO; dev_lock held. */
+static void uart_refill(struct vuart *vu)
+{
+	while (uart16550_rx_space(&vu->u) > 0) {
+		int c = console_getc(vu->vm);
+		if (c < 0)
+			break;
+		uart16550_receive(&vu->u, c);
+	}
+}
+
+static int uart_access(void *dev, u64 off, struct mmio_access *acc)
+{
+	struct vuart *vu = dev;
+	int r = uart16550_access(&vu->u, off, acc);
+	uart_refill(vu); /* a read of RBR may have made room */
+	return r;
+}
+
+static const struct mmio_ops uart_ops = {.access = uart_access};
+
+void vm_feed_uart(struct vm *vm)
+{
+	if (!vm->uart)
+		return;
+	spin_lock(&vm->dev_lock);
+	uart_refill(vm->uart);
+	spin_unlock(&vm->dev_lock);
+}
+
+static u32 node_irq(const void *fdt, int node)
+{
+	const fdt32_t *p = fdt_getprop(fdt, node, "interrupts", NULL);
+	return p ? fdt32_to_cpu(*p) : 0;
+}
+
+static int uart_attach(struct vm *vm, const void *fdt, int node, u64 base, u64 size, char *err,
+		       size_t errlen)
+{
+	struct vuart *vu = mm_alloc(sizeof(*vu), 8);
+	if (!vu)
+		return errorf(err, errlen, "uart: no memory");
+	vu->vm = vm;
+	vu->irq = node_irq(fdt, node);
+	uart16550_init(&vu->u, uart_tx, uart_set_irq, vu);
+	if (mmio_register(&vm->bus, base, size, &uart_ops, vu, "uart16550"))
+		return errorf(err, errlen, "uart at 0x%lx overlaps another device", base);
+	if (!vm->uart)
+		vm->uart = vu; /* the first one takes console input */
+	return 0;
+}
+
+/* ---- PLIC: context 2h+1 drives vCPU h's VSEIP, context 2h its virtual MEIP */
+
+static void plic_set_eip(void *ctx, int context, bool level)
+{
+	struct vm *vm = ctx;
+	struct vcpu *v = &vm->vcpus[context / 2];
+	if (context & 1)
+		__atomic_store_n(&v->vseip, level, __ATOMIC_RELEASE);
+	else if (level)
+		__atomic_or_fetch(&v->vmm.lines, MIP(11), __ATOMIC_ACQ_REL);
+	else
+		__atomic_and_fetch(&v->vmm.lines, ~MIP(11), __ATOMIC_ACQ_REL);
+	vcpu_kick(v);
+}
+
+static int plic_mmio(void *dev, u64 off, struct mmio_access *acc)
+{
+	return plic_access(dev, off, acc);
+}
+
+static const struct mmio_ops plic_ops = {.access = plic_mmio};
+
+static int plic_attach(struct vm *vm, const void *fdt, int node, u64 base, u64 size, char *err,
+		       size_t errlen)
+{
+	const fdt32_t *ndev = fdt_getprop(fdt, node, "riscv,ndev", NULL);
+	struct plic *p = mm_alloc(sizeof(*p), 8);
+	if (!p)
+		return errorf(err, errlen, "plic: no memory");
+	plic_init(p, ndev ? fdt32_to_cpu(*ndev) : PLIC_MAX_SOURCES, 2 * vm->cfg->ncpus, plic_set_eip, vm);
+	if (vm->plic || mmio_register(&vm->bus, base, size, &plic_ops, p, "plic"))
+		return errorf(err, errlen, "plic at 0x%lx: a second PLIC, or overlaps a device", base);
+	vm->plic = p;
+	return 0;
+}
+
+/* ---- CLINT: virtual MTIP/MSIP of the vCPUs, deadlines on rvhv's timer */
+
+static u64 clint_now(void *ctx)
+{
+	return time_now();
+}
+
+static void set_line(struct vm *vm, int hart, int irq, bool level)
+{
+	struct vcpu *v = &vm->vcpus[hart];
+	if (level)
+		__atomic_or_fetch(&v->vmm.lines, MIP(irq), __ATOMIC_ACQ_REL);
+	else
+		__atomic_and_fetch(&v->vmm.lines, ~MIP(irq), __ATOMIC_ACQ_REL);
+	vcpu_kick(v);
+}
+
+static void clint_set_mtip(void *ctx, int hart, bool level)
+{
+	set_line(ctx, hart, 7, level);
+}
+
+static void clint_set_msip(void *ctx, int hart, bool level)
+{
+	set_line(ctx, hart, 3, level);
+}
+
+static void clint_arm(void *ctx, int hart, u64 deadline)
+{
+	struct vm *vm = ctx;
+	struct vcpu *v = &vm->vcpus[hart];
+	v->vmm.timer_deadline = deadline;
+	__atomic_or_fetch(&v->requests, VCPU_REQ_TIMER, __ATOMIC_ACQ_REL);
+	vcpu_kick(v);
+}
+
+void vm_clint_update(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	if (!vm->clint)
+		return;
+	spin_lock(&vm->dev_lock);
+	clint_update(vm->clint, v->id);
+	spin_unlock(&vm->dev_lock);
+}
+
+static int clint_mmio(void *dev, u64 off, struct mmio_access *acc)
+{
+	return clint_access(dev, off, acc);
+}
+
+static const struct mmio_ops clint_ops = {.access = clint_mmio};
+
+static int clint_attach(struct vm *vm, const void *fdt, int node, u64 base, u64 size, char *err,
+			size_t errlen)
+{
+	struct clint *c = mm_alloc(sizeof(*c), 8);
+	if (!c)
+		return errorf(err, errlen, "clint: no memory");
+	clint_init(c, vm->cfg->ncpus, vm);
+	c->now = clint_now;
+	c->set_mtip = clint_set_mtip;
+	c->set_msip = clint_set_msip;
+	c->arm = clint_arm;
+	if (vm->clint || mmio_register(&vm->bus, base, size, &clint_ops, c, "clint"))
+		return errorf(err, errlen, "clint at 0x%lx: a second CLINT, or overlaps a device", base);
+	vm->clint = c;
+	return 0;
+}
+
+/* ---- sifive,test: the power-off/reboot register Linux, U-Boot and xv6 tests use */
+
+#define TEST_FAIL 0x3333
+#define TEST_PASS 0x5555
+#define TEST_RESET 0x7777
+
+static int test_access(void *dev, u64 off, struct mmio_access *acc)
+{
+	struct vm *vm = dev;
+	if (!acc->write) {
+		acc->value = 0;
+		return 0;
+	}
+	if (off != 0 || acc->width != 4)
+		return -1;
+	u32 code = acc->value & 0xffff;
+	if (code == TEST_PASS)
+		vm_shutdown(vm, "the guest powered off (sifive,test)");
+	else if (code == TEST_RESET)
+		vm_reset(vm, "the guest asked for a reset (sifive,test)");
+	else if (code == TEST_FAIL)
+		vm_shutdown(vm, "the guest reported failure (sifive,test)");
+	return 0;
+}
+
+static const struct mmio_ops test_ops = {.access = test_access};
+
+static int test_attach(struct vm *vm, const void *fdt, int node, u64 base, u64 size, char *err,
+		       size_t errlen)
+{
+	if (mmio_register(&vm->bus, base, size, &test_ops, vm, "sifive-test"))
+		return errorf(err, errlen, "test device at 0x%lx overlaps another device", base);
+	return 0;
+}
+
+/* ---- the table: the first compatible that matches wins */
 
 static const struct vdev_type types[] = {
-	{"rvhv,testdev", testdev_attach},
+	{"rvhv,testdev", testdev_attach}, {"ns16550a", uart_attach},
+	{"riscv,plic0", plic_attach},	  {"sifive,plic-1.0.0", plic_attach},
+	{"riscv,clint0", clint_attach},	  {"sifive,clint0", clint_attach},
+	{"sifive,test0", test_attach},
 };
 
 static const struct vdev_type *find_type(const void *fdt, int node)
@@ -30,25 +261,24 @@ int vdev_attach_all(struct vm *vm, char *err, size_t errlen)
 	int parent = vm->cfg->devices;
 	if (parent < 0)
 		return 0;
-	int ac = fdt_address_cells(fdt, parent), sc = fdt_size_cells(fdt, parent);
 	int node;
 	fdt_for_each_subnode(node, fdt, parent)
 	{
 		const char *name = fdt_get_name(fdt, node, NULL);
 		int len;
 		const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
-		if (!reg || ac < 1 || sc < 1 || ac > 2 || sc > 2 || len < (ac + sc) * 4) {
-			ksnprintf(err, errlen, "device '%s': missing or short reg", name);
-			return -1;
-		}
+		if (!reg)
+			continue; /* no registers: a description only (e.g. syscon-poweroff) */
+		/* config_parse checked: 2 address and 2 size cells, as under the guest's /soc */
+		if (len < 16)
+			return errorf(err, errlen, "device '%s': malformed reg", name);
 		const struct vdev_type *t = find_type(fdt, node);
 		if (!t) {
 			const char *compat = fdt_getprop(fdt, node, "compatible", NULL);
-			ksnprintf(err, errlen, "device '%s': no device model for compatible '%s'", name,
-				  compat ? compat : "(none)");
-			return -1;
+			return errorf(err, errlen, "device '%s': no device model for compatible '%s'", name,
+				      compat ? compat : "(none)");
 		}
-		if (t->attach(vm, fdt, node, read_cells(reg, ac), read_cells(reg + ac, sc), err, errlen))
+		if (t->attach(vm, fdt, node, read_cells(reg, 2), read_cells(reg + 2, 2), err, errlen))
 			return -1;
 	}
 	return 0;

@@ -50,11 +50,6 @@ int vm_create(struct vm *vm, int id, const struct vm_config *cfg)
 	vm->id = id;
 	vm->cfg = cfg;
 	vm->vmid = id + 1;
-	if (cfg->boot == BOOT_MACHINE) {
-		kprintf("rvhv: vm '%s': boot = \"machine\" needs the virtual M-mode, which rvhv does "
-			"not have yet\n", cfg->name);
-		return -1;
-	}
 	if (loader_plan(cfg->image, cfg->image_size, cfg->image_addr, cfg->mem_base, cfg->mem_size,
 			&plan, err, sizeof(err))) {
 		kprintf("rvhv: vm '%s': image: %s\n", cfg->name, err);
@@ -114,12 +109,11 @@ void vm_load(struct vm *vm)
 		initrd_gpa = ALIGN_DOWN(vm->dtb_gpa - cfg->initrd_size, PAGE_SIZE);
 		memcpy(vm_gpa_to_ptr(vm, initrd_gpa, cfg->initrd_size), cfg->initrd, cfg->initrd_size);
 	}
-	if (cfg->boot == BOOT_SUPERVISOR) {
-		int e = guest_dtb_build(vm_gpa_to_ptr(vm, vm->dtb_gpa, GUEST_DTB_SIZE), GUEST_DTB_SIZE, cfg,
-					&platform, hart_features.sstc, initrd_gpa, cfg->initrd_size);
-		if (e)
-			kprintf("rvhv: vm '%s': guest DTB: %s\n", cfg->name, fdt_strerror(e));
-	}
+	/* Supervisor guests read it; machine-mode ones get it in a1, as QEMU gives it. */
+	int e = guest_dtb_build(vm_gpa_to_ptr(vm, vm->dtb_gpa, GUEST_DTB_SIZE), GUEST_DTB_SIZE, cfg,
+				&platform, hart_features.sstc, initrd_gpa, cfg->initrd_size);
+	if (e)
+		kprintf("rvhv: vm '%s': guest DTB: %s\n", cfg->name, fdt_strerror(e));
 	for (int i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		v->requests = 0;

@@ -28,10 +28,37 @@ enum vm_state {
 /* Requests other harts post to a vCPU; handled before it re-enters the guest. */
 #define VCPU_REQ_FENCE_VVMA (1U << 0) /* hfence.vvma: SBI remote sfence.vma */
 #define VCPU_REQ_FENCE_GVMA (1U << 1) /* hfence.gvma: SBI remote hfence */
-#define VCPU_REQ_RESET (1U << 2)      /* reload the VS CSRs: HSM start, VM reset */
+#define VCPU_REQ_TIMER (1U << 3)      /* a virtual CLINT deadline changed: reprogram */
+
+/* Privilege levels, as in mstatus.MPP. */
+#define PRV_U 0
+#define PRV_S 1
+#define PRV_M 3
+
+/*
+ * The virtual M-mode of a vCPU in a machine-mode VM (arch/riscv/vmm.c): the
+ * guest's M-level CSRs, and what its S-mode had in the VS CSRs that the M
+ * code must not see changed (it runs in VS-mode too, with paging off).
+ */
+struct vmm {
+	int mode;            /* PRV_M, PRV_S or PRV_U: where the guest believes it is */
+	u64 mstatus;         /* the M-only fields: MIE MPIE MPP MPRV TVM TW TSR */
+	u64 mie;             /* MSIE MTIE MEIE */
+	volatile u64 lines;  /* MSIP MTIP MEIP as the virtual CLINT and PLIC drive them */
+	u64 mtvec, mscratch, mepc, mcause, mtval;
+	u64 medeleg, mideleg, mcounteren, menvcfg;
+	u64 pmpcfg[8], pmpaddr[64];
+	u64 satp;            /* the guest's satp while it runs in virtual M */
+	bool sie;            /* the guest's sstatus.SIE while it runs in virtual M */
+	u64 timer_deadline;  /* the virtual CLINT's mtimecmp for this vCPU */
+	u64 emulated[4];     /* statistics: CSR accesses, mret, interrupts, exceptions */
+};
 
 struct vm;
 struct hart;
+struct plic;
+struct clint;
+struct vuart;
 
 struct vcpu {
 	/* Saved by the world switch (arch/riscv/switch.S): keep first, in order. */
@@ -51,6 +78,9 @@ struct vcpu {
 	volatile u64 pending_irqs; /* MIP(IRQ_VS_*) to raise in hvip */
 	u64 start_addr, start_arg; /* HSM hart_start arguments */
 	u64 timer_deadline;        /* SBI set_timer, used without Sstc */
+	volatile bool vseip;       /* the vPLIC's S-mode context line for this vCPU */
+	bool hvip_seip;            /* what hvip.VSEIP was last set to */
+	struct vmm vmm;
 	u64 exits[NR_EXC + 16];    /* exit counts: exceptions, then 32 + irq */
 };
 
@@ -66,6 +96,10 @@ struct vm {
 	u64 vmid;
 	struct gstage gs;
 	struct mmio_bus bus;
+	struct spinlock dev_lock; /* serialises this VM's device models */
+	struct plic *plic;        /* the emulated devices the VM has, or NULL */
+	struct clint *clint;
+	struct vuart *uart;
 	struct vcpu vcpus[MAX_VCPUS];
 	int nvcpus;
 	struct spinlock lock;
@@ -101,6 +135,11 @@ void vcpu_inject_exception(struct vcpu *v, u64 cause, u64 tval);
 void vcpu_kick(struct vcpu *v);
 void vcpu_raise_irq(struct vcpu *v, int irq);
 void vcpu_clear_irq(struct vcpu *v, int irq);
+
+/* Console input arrived for this VM: move it into its UART, if it has one. */
+void vm_feed_uart(struct vm *vm);
+/* The virtual CLINT deadline of vCPU v passed. */
+void vm_clint_update(struct vcpu *v);
 
 /* SBI service (kernel/sbi.c): handle the ecall the vCPU just made. */
 void sbi_handle(struct vcpu *v);

@@ -83,6 +83,8 @@ void timer_program(struct hart *h)
 	struct vcpu *v = h->vcpu;
 	if (!hart_features.sstc && v && v->timer_deadline < when)
 		when = v->timer_deadline;
+	if (v && v->vmm.timer_deadline < when)
+		when = v->vmm.timer_deadline;
 	if (hart_features.sstc)
 		csr_write(stimecmp, when);
 	else
@@ -105,6 +107,10 @@ void hart_poll_interrupts(struct hart *h)
 	if (!hart_features.sstc && v && now >= v->timer_deadline) {
 		v->timer_deadline = ~0UL;
 		csr_set(hvip, MIP(IRQ_VS_TIMER));
+	}
+	if (v && now >= v->vmm.timer_deadline) {
+		v->vmm.timer_deadline = ~0UL;
+		vm_clint_update(v);
 	}
 	timer_program(h);
 }

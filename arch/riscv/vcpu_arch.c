@@ -2,6 +2,7 @@
 #include "arch/riscv/vcpu_arch.h"
 #include "arch/riscv/asm.h"
 #include "arch/riscv/csr.h"
+#include "arch/riscv/vmm.h"
 #include "kernel/decode.h"
 #include "kernel/hart.h"
 #include "kernel/lib.h"
@@ -43,6 +44,7 @@ void vcpu_arch_reset(struct vcpu *v)
 		     HSTATUS_SPV | HSTATUS_SPVP;
 	v->timer_deadline = ~0UL;
 	v->pending_irqs = 0;
+	v->hvip_seip = false;
 
 	/* vsstatus keeps only its read-only UXL; the rest starts at zero. */
 	csr_write(vsstatus, csr_read(vsstatus) & (3UL << 32));
@@ -61,14 +63,27 @@ void vcpu_arch_reset(struct vcpu *v)
 	csr_write(hgatp, gstage_hgatp(&v->vm->gs, v->vm->vmid));
 	hfence_gvma_vmid(v->vm->vmid);
 	hfence_vvma_all();
+	if (vcpu_is_machine(v))
+		vmm_reset(v);
 }
 
 void vcpu_arch_sync_irqs(struct vcpu *v)
 {
-	if (!v->pending_irqs)
-		return;
-	u64 bits = __atomic_exchange_n(&v->pending_irqs, 0, __ATOMIC_ACQ_REL);
-	csr_set(hvip, bits);
+	bool seip = __atomic_load_n(&v->vseip, __ATOMIC_ACQUIRE);
+	if (seip != v->hvip_seip) {
+		if (seip)
+			csr_set(hvip, MIP(IRQ_VS_EXT));
+		else
+			csr_clear(hvip, MIP(IRQ_VS_EXT));
+		v->hvip_seip = seip;
+	}
+	if (v->pending_irqs)
+		csr_set(hvip, __atomic_exchange_n(&v->pending_irqs, 0, __ATOMIC_ACQ_REL));
+}
+
+void vcpu_arch_clear_irq(struct vcpu *v, int irq)
+{
+	csr_clear(hvip, MIP(irq));
 }
 
 void vcpu_arch_set_timer(struct vcpu *v, u64 when)
@@ -85,6 +100,12 @@ void vcpu_arch_set_timer(struct vcpu *v, u64 when)
 
 void vcpu_inject_exception(struct vcpu *v, u64 cause, u64 tval)
 {
+	/* A machine-mode VM's own M-mode takes what it did not delegate. */
+	if (vcpu_is_machine(v) &&
+	    (v->vmm.mode == PRV_M || !(v->vmm.medeleg & (1UL << cause)))) {
+		vmm_trap(v, cause, tval);
+		return;
+	}
 	u64 vsstatus = csr_read(vsstatus);
 	vsstatus &= ~(SSTATUS_SPP | SSTATUS_SPIE | SSTATUS_SIE);
 	if (v->sstatus & SSTATUS_SPP) /* the guest was in VS-mode */

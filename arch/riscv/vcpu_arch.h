@@ -10,6 +10,8 @@ void vcpu_enter(struct vcpu *v);
 void vcpu_arch_reset(struct vcpu *v);
 /* Move interrupts posted by other harts into hvip. */
 void vcpu_arch_sync_irqs(struct vcpu *v);
+/* Drop a VS interrupt this hart has raised in hvip (the vCPU is on this hart). */
+void vcpu_arch_clear_irq(struct vcpu *v, int irq);
 /* SBI set_timer: arm the guest's supervisor timer. */
 void vcpu_arch_set_timer(struct vcpu *v, u64 when);
 /* The instruction at the guest's pc (htinst, else HLVX); 0 or -1. */
