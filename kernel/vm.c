@@ -185,6 +185,15 @@ void vm_print_stats(struct vm *vm)
 		}
 	}
 	kprintf("%s (total %lu)\n", line, total);
+	if (vm->cfg->boot == BOOT_MACHINE) {
+		u64 e[4] = {0};
+		for (int i = 0; i < vm->nvcpus; i++)
+			for (int k = 0; k < 4; k++)
+				e[k] += vm->vcpus[i].vmm.emulated[k];
+		kprintf("rvhv: vm '%s' virtual M-mode: %lu CSR accesses, %lu mret, %lu interrupts, "
+			"%lu exceptions\n",
+			vm->cfg->name, e[0], e[1], e[2], e[3]);
+	}
 	for (int i = 0; i < vm->bus.n; i++)
 		kprintf("rvhv: vm '%s' device %s@0x%lx: %lu accesses\n", vm->cfg->name,
 			vm->bus.regions[i].name, vm->bus.regions[i].base, vm->bus.regions[i].count);

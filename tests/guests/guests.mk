@@ -1,8 +1,9 @@
-# Bare-metal test guests (S-mode; VS-mode under rvhv), included by the top
-# Makefile.  Each guest is one tests/guests/<name>.c linked with the small
-# runtime in tests/guests/lib at 0x80200000.
+# Bare-metal test guests, included by the top Makefile.  Each S-mode guest
+# (VS-mode under rvhv) is one tests/guests/<name>.c linked with the small
+# runtime in tests/guests/lib at 0x80200000.  mboot is the exception: a
+# machine-mode guest at 0x80000000 with its own entry and no SBI.
 
-GUEST_NAMES   := hello sbi_test mmio_test victim attacker
+GUEST_NAMES   := hello sbi_test mmio_test victim attacker uart_irq
 GUEST_SRC     := tests/guests
 GUEST_OUT     := $(B)/guests
 GUEST_CC      := $(or $(CROSS),riscv64-unknown-elf-)gcc
@@ -14,13 +15,14 @@ GUEST_CFLAGS  := $(GUEST_ARCH) -std=gnu11 -O2 -g -Wall -Wextra -Werror \
                  -fno-pie -fno-tree-loop-distribute-patterns \
                  -isystem $(shell $(GUEST_CC) -print-file-name=include) \
                  -I$(GUEST_SRC)/lib -MMD -MP
-GUEST_LDFLAGS := $(GUEST_ARCH) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segments \
-                 -T $(GUEST_SRC)/guest.ld
+GUEST_LDBASE  := $(GUEST_ARCH) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segments
+GUEST_LDFLAGS := $(GUEST_LDBASE) -T $(GUEST_SRC)/guest.ld
 GUEST_LIB_SRCS := $(wildcard $(GUEST_SRC)/lib/*.c $(GUEST_SRC)/lib/*.S)
 GUEST_LIB_OBJS := $(patsubst $(GUEST_SRC)/%,$(GUEST_OUT)/obj/%.o,$(basename $(GUEST_LIB_SRCS)))
-GUEST_OBJS    := $(GUEST_LIB_OBJS) $(GUEST_NAMES:%=$(GUEST_OUT)/obj/%.o)
+MBOOT_OBJS    := $(GUEST_OUT)/obj/mboot.o $(GUEST_OUT)/obj/mboot_entry.o $(GUEST_OUT)/obj/lib/string.o
+GUEST_OBJS    := $(GUEST_LIB_OBJS) $(GUEST_NAMES:%=$(GUEST_OUT)/obj/%.o) $(MBOOT_OBJS)
 
-GUESTS += $(GUEST_NAMES:%=$(GUEST_OUT)/%.elf)
+GUESTS += $(GUEST_NAMES:%=$(GUEST_OUT)/%.elf) $(GUEST_OUT)/mboot.elf
 
 $(GUEST_OUT)/obj/%.o: $(GUEST_SRC)/%.c
 	@mkdir -p $(dir $@)
@@ -32,6 +34,10 @@ $(GUEST_OUT)/obj/%.o: $(GUEST_SRC)/%.S
 
 $(GUEST_OUT)/%.elf: $(GUEST_OUT)/obj/%.o $(GUEST_LIB_OBJS) $(GUEST_SRC)/guest.ld
 	$(GUEST_CC) $(GUEST_LDFLAGS) $(filter %.o,$^) -lgcc -o $@
+
+# mboot: its own entry and linker script; of lib/ only string.c (no SBI).
+$(GUEST_OUT)/mboot.elf: $(MBOOT_OBJS) $(GUEST_SRC)/mboot.ld
+	$(GUEST_CC) $(GUEST_LDBASE) -T $(GUEST_SRC)/mboot.ld $(filter %.o,$^) -lgcc -o $@
 
 -include $(GUEST_OBJS:.o=.d)
 # Keep the per-guest objects make would otherwise delete as intermediates.

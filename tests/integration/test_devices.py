@@ -1,0 +1,49 @@
+"""Issue 3, acceptance 2: guests of ours on the emulated CLINT, PLIC and 16550.
+(a) mboot boots like xv6's start.c in the virtual M-mode (M CSRs, CLINT timer
+    in M-mode forwarded as SSIP, mret to S, Sv39 paging) and counts 20 ticks on
+    each of 3 harts;
+(b) uart_irq receives typed input and transmits by THR-empty interrupts."""
+import re
+
+from conftest import guest_results
+
+
+def test_machine_mode_guest_ticks_on_three_harts(machine):
+    m = machine(CONFIG="test-mboot", HARTS=3)
+    m.expect(r"rvhv: vm 'mboot': machine mode, 3 vcpus, 128 MiB")
+    m.expect(r"mboot: \d+ passed, \d+ failed", timeout=60)
+    out = m.wait_exit(timeout=30)
+    oks, fails, summary = guest_results(out, "mboot")
+    assert fails == []
+    assert oks == ["mhartid", "misa", "ticks-hart0", "ticks-hart1", "ticks-hart2", "paging"]
+    assert summary.groups() == ("6", "0")
+    for hart in range(3):
+        assert f"mboot: hart {hart} paging on" in out
+        assert f"mboot: hart {hart} 20 ticks" in out
+    assert "rvhv: vm 'mboot' stopped: the guest powered off (sifive,test)" in out
+    # The M-mode timer really ran through the emulation: CSR and mret traps,
+    # virtual M timer interrupts, CLINT accesses.
+    vmm = re.search(r"virtual M-mode: (\d+) CSR accesses, (\d+) mret, (\d+) interrupts", out)
+    assert vmm, out[-2000:]
+    csr, mret, irqs = map(int, vmm.groups())
+    assert irqs >= 60 and mret >= irqs + 3 and csr > 2 * irqs
+    clint = re.search(r"device clint@0x2000000: (\d+) accesses", out)
+    assert clint and int(clint.group(1)) >= 2 * irqs
+
+
+def test_interrupt_driven_uart(machine):
+    m = machine(CONFIG="test-uart", HARTS=1)
+    m.expect(r"uart_irq: ready, type a line", timeout=60)
+    m.send("hello\r")
+    m.expect(r"HELLO")
+    m.expect(r"uart_irq: got line hello")
+    m.expect(r"uart_irq: \d+ passed, \d+ failed", timeout=60)
+    out = m.wait_exit(timeout=30)
+    oks, fails, summary = guest_results(out, "uart_irq")
+    assert fails == []
+    assert oks == ["rx-irq", "tx-irq", "echo"]
+    counts = re.search(r"uart_irq: (\d+) RX and (\d+) THRE interrupts, (\d+) of (\d+) bytes sent", out)
+    assert counts and int(counts.group(1)) >= 1
+    assert int(counts.group(2)) >= int(counts.group(4)) == int(counts.group(3))
+    plic = re.search(r"device plic@0xc000000: (\d+) accesses", out)
+    assert plic and int(plic.group(1)) >= 2 * int(counts.group(2))   # claim + complete each
