@@ -200,7 +200,7 @@ static struct sbi_result sbi_dbcn(struct vcpu *v, u64 fid, const u64 *a)
 		return ok(a[0]);
 	}
 	u64 n = 0;
-	for (int c; n < a[0] && (c = console_getc(v->vm)) >= 0; n++)
+	for (int c; n < a[0] && (c = vm_console_getc(v->vm)) >= 0; n++)
 		buf[n] = c;
 	return ok(n);
 }
@@ -218,7 +218,7 @@ static long sbi_legacy(struct vcpu *v, u64 ext, const u64 *a)
 		console_guest_write(v->vm, &c, 1);
 		return 0;
 	case SBI_EXT_LEGACY_GETCHAR:
-		return console_getc(v->vm);
+		return vm_console_getc(v->vm);
 	case SBI_EXT_LEGACY_CLEAR_IPI:
 		vcpu_clear_irq(v, IRQ_VS_SOFT);
 		return 0;

@@ -67,6 +67,17 @@ void vm_feed_uart(struct vm *vm)
 	spin_unlock(&vm->dev_lock);
 }
 
+int vm_console_getc(struct vm *vm)
+{
+	if (!vm->uart)
+		return console_getc(vm);
+	spin_lock(&vm->dev_lock);
+	uart_refill(vm->uart);
+	int c = uart16550_take(&vm->uart->u);
+	spin_unlock(&vm->dev_lock);
+	return c;
+}
+
 static u32 node_irq(const void *fdt, int node)
 {
 	const fdt32_t *p = fdt_getprop(fdt, node, "interrupts", NULL);

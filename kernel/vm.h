@@ -136,6 +136,9 @@ void vcpu_kick(struct vcpu *v);
 void vcpu_raise_irq(struct vcpu *v, int irq);
 void vcpu_clear_irq(struct vcpu *v, int irq);
 
+/* The VM's next console input byte for SBI getchar and DBCN read (-1 if none):
+ * from its UART's receive FIFO when it has one, as firmware would read it. */
+int vm_console_getc(struct vm *vm);
 /* Console input arrived for this VM: move it into its UART, if it has one. */
 void vm_feed_uart(struct vm *vm);
 /* The virtual CLINT deadline of vCPU v passed. */

@@ -30,6 +30,54 @@ def elf_entry(path):
     return struct.unpack_from("<Q", head, 24)[0]
 
 
+def virt_devices(cpus, boot):
+    """The devices of QEMU's virt machine that rvhv emulates, at QEMU's addresses."""
+    contexts = " ".join(f"0x{0x8000 + i:x} 11 0x{0x8000 + i:x} 9" for i in range(cpus))
+    nodes = """			serial@10000000 {
+				compatible = "ns16550a";
+				reg = <0x0 0x10000000 0x0 0x100>;
+				interrupts = <10>;
+				interrupt-parent = <0x100>;
+				clock-frequency = <0x384000>;
+			};
+			plic@c000000 {
+				compatible = "sifive,plic-1.0.0", "riscv,plic0";
+				reg = <0x0 0xc000000 0x0 0x600000>;
+				riscv,ndev = <95>;
+				interrupt-controller;
+				#interrupt-cells = <1>;
+				#address-cells = <0>;
+				interrupts-extended = <CONTEXTS>;
+				phandle = <0x100>;
+			};
+			test@100000 {
+				compatible = "sifive,test1", "sifive,test0", "syscon";
+				reg = <0x0 0x100000 0x0 0x1000>;
+				phandle = <0x101>;
+			};
+			poweroff {
+				compatible = "syscon-poweroff";
+				regmap = <0x101>;
+				offset = <0x0>;
+				value = <0x5555>;
+			};
+			reboot {
+				compatible = "syscon-reboot";
+				regmap = <0x101>;
+				offset = <0x0>;
+				value = <0x7777>;
+			};
+""".replace("CONTEXTS", contexts)
+    if boot == "machine":
+        # xv6's M-mode timer (old and mid vintages) programs the CLINT.
+        nodes += """			clint@2000000 {
+				compatible = "sifive,clint0", "riscv,clint0";
+				reg = <0x0 0x2000000 0x0 0x10000>;
+			};
+"""
+    return nodes
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--guest", required=True, help="kernel: ELF or raw binary")
@@ -59,6 +107,7 @@ def main():
     def cells(v):
         return f"0x{v >> 32:x} 0x{v & 0xffffffff:x}"
 
+    devices = virt_devices(a.cpus, boot)
     name = os.path.splitext(os.path.basename(guest))[0] or "guest"
     name = "".join(c if c.isalnum() or c in ",._+-" else "-" for c in name)[:31]
     dts = f"""/dts-v1/;
@@ -74,6 +123,8 @@ def main():
 		memory = <{cells(RAM_BASE)} {cells(mem)}>;
 		image = /incbin/("{guest}");
 		bootargs = "{a.bootargs}";
+		devices {{
+{devices}		}};
 	}};
 }};
 """

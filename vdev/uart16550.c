@@ -365,3 +365,12 @@ int uart16550_rx_space(const struct uart16550 *u)
 		return 0;
 	return rx_depth(u) - u->rx_count;
 }
+
+int uart16550_take(struct uart16550 *u)
+{
+	if (u->rx_count == 0)
+		return -1;
+	u8 c = rx_pop(u);
+	update_irq(u);
+	return c;
+}

@@ -38,6 +38,8 @@ int uart16550_access(void *dev, u64 off, struct mmio_access *acc);
  * FIFO was full (overrun, LSR.OE) or loopback mode disconnects the input.
  */
 bool uart16550_receive(struct uart16550 *u, u8 c);
+/* Take the next received byte, as firmware reading RBR would (-1 if none). */
+int uart16550_take(struct uart16550 *u);
 /* Room left in the receive FIFO (1 deep without FIFOs); 0 in loopback mode. */
 int uart16550_rx_space(const struct uart16550 *u);
 

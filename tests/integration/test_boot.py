@@ -63,7 +63,10 @@ def test_make_qemu_guest(machine):
     m.wait_exit(timeout=30)
 
 
-def test_make_qemu_guest_machine_mode_refused(machine):
-    m = machine(GUEST="build/guests/hello.elf", BOOT="machine")
-    m.expect(r"rvhv: vm 'hello': boot = \"machine\" needs the virtual M-mode")
+def test_make_qemu_guest_machine_mode(machine):
+    """An ELF entered at 0x80000000 boots in the virtual M-mode by default, on
+    QEMU virt's devices (as QEMU -bios none would run it)."""
+    m = machine(GUEST="build/guests/mboot.elf", CPUS=3)
+    m.expect(r"rvhv: vm 'mboot': machine mode, 3 vcpus, 128 MiB")
+    m.expect(r"mboot: 6 passed, 0 failed", timeout=60)
     m.wait_exit(timeout=30)

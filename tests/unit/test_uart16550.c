@@ -600,6 +600,22 @@ static void test_past_registers(void **state)
 	assert_int_equal(irq_calls, 0);
 }
 
+/* Firmware-side reads (SBI getchar) take bytes in order and drop the RX interrupt. */
+static void test_take(void **state)
+{
+	xv6_init();
+	assert_int_equal(uart16550_take(&uart), -1);
+	rx('a');
+	rx('b');
+	assert_true(irq_line);
+	assert_int_equal(uart16550_take(&uart), 'a');
+	assert_int_equal(uart16550_rx_space(&uart), UART16550_FIFO - 1);
+	assert_int_equal(uart16550_take(&uart), 'b');
+	assert_int_equal(uart16550_take(&uart), -1);
+	assert_int_equal(rd(LSR) & 0x01, 0);
+	assert_int_equal(rd(IIR), 0xc2); /* only THRE is left pending */
+}
+
 #define T(fn) cmocka_unit_test_setup(fn, setup)
 
 int main(void)
@@ -633,6 +649,7 @@ int main(void)
 		T(test_irq_only_on_change),
 		T(test_width_rejected),
 		T(test_past_registers),
+		T(test_take),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
