@@ -14,6 +14,9 @@
 #define VCPU_HOST_SP 312
 
 #define HART_STACK_TOP 0
+#define HART_HARTID 8
+#define HART_SIZE 48
+#define MAX_HARTS_ASM 8
 
 #define TRAP_FRAME_SIZE (36 * 8) /* x0..x31, sepc, scause, stval, pad */
 

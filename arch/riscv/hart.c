@@ -57,16 +57,22 @@ void hart_init_csrs(struct hart *h)
 	h->online = true;
 }
 
+/* Read by boot.S: a hart that entered at _start late may now join. */
+volatile u32 harts_published;
+
 void hart_start_secondaries(void)
 {
 	struct hart *self = this_hart();
+	for (int i = 0; i < platform.nharts; i++)
+		harts[i].stack_top = (u64)(uintptr_t)&stacks[i][HART_STACK_SIZE];
+	__atomic_store_n(&harts_published, 1, __ATOMIC_RELEASE);
 	for (int i = 0; i < platform.nharts; i++) {
 		struct hart *h = &harts[i];
-		h->stack_top = (u64)(uintptr_t)&stacks[i][HART_STACK_SIZE];
 		if (h == self)
 			continue;
 		long err = fw_hart_start(h->hartid, (u64)(uintptr_t)secondary_entry, (u64)(uintptr_t)h);
-		if (err)
+		/* ALREADY_AVAILABLE: it is running already (it came in at _start) */
+		if (err && err != SBI_ERR_ALREADY_AVAILABLE)
 			kprintf("rvhv: hart %lu did not start (SBI error %ld)\n", h->hartid, err);
 	}
 }

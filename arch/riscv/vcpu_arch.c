@@ -18,6 +18,9 @@ _Static_assert(offsetof(struct vcpu, htval) == VCPU_HTVAL, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, htinst) == VCPU_HTINST, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, host_sp) == VCPU_HOST_SP, "vcpu layout");
 _Static_assert(offsetof(struct hart, stack_top) == HART_STACK_TOP, "hart layout");
+_Static_assert(offsetof(struct hart, hartid) == HART_HARTID, "hart layout");
+_Static_assert(sizeof(struct hart) == HART_SIZE, "hart layout");
+_Static_assert(MAX_HARTS == MAX_HARTS_ASM, "hart layout");
 
 long guest_fetch_u16(u64 gva, u16 *out);
 
