@@ -19,8 +19,8 @@ def test_two_vms_tagged_output_and_input_focus(machine):
     m.expect(r"rvhv: vm 0 'left': running, 1 vcpus, 32 MiB")
     m.expect(r"rvhv: vm 1 'right': running")
     m.send(ESC + "s")                 # exit statistics of every VM, on demand
-    m.expect(r"rvhv: vm 'left' exits: .*sbi \d+.*\(total \d+\)")
-    m.expect(r"rvhv: vm 'right' exits: .*sbi \d+.*\(total \d+\)")
+    m.expect(r"rvhv: vm 'left' exits: [^\n]*sbi \d+[^\n]*\(total \d+\)")
+    m.expect(r"rvhv: vm 'right' exits: [^\n]*sbi \d+[^\n]*\(total \d+\)")
     m.send("q")
     m.expect(r"rvhv: vm 'right' stopped")
     m.send(ESC + "0" + "c" + "q")
