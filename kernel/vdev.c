@@ -241,13 +241,36 @@ static int test_attach(struct vm *vm, const void *fdt, int node, u64 base, u64 s
 	return 0;
 }
 
+/* ---- an empty virtio-mmio slot, as QEMU virt has eight of: device ID 0 */
+
+#define VIRTIO_MAGIC 0x74726976 /* "virt" */
+
+static int empty_slot_access(void *dev, u64 off, struct mmio_access *acc)
+{
+	if (acc->width != 4)
+		return -1;
+	if (!acc->write)
+		acc->value = off == 0x0 ? VIRTIO_MAGIC : off == 0x4 ? 2 : 0; /* version 2, ID 0 */
+	return 0;
+}
+
+static const struct mmio_ops empty_slot_ops = {.access = empty_slot_access};
+
+static int virtio_attach(struct vm *vm, const void *fdt, int node, u64 base, u64 size, char *err,
+			 size_t errlen)
+{
+	if (mmio_register(&vm->bus, base, size, &empty_slot_ops, NULL, "virtio-empty"))
+		return errorf(err, errlen, "virtio slot at 0x%lx overlaps another device", base);
+	return 0;
+}
+
 /* ---- the table: the first compatible that matches wins */
 
 static const struct vdev_type types[] = {
 	{"rvhv,testdev", testdev_attach}, {"ns16550a", uart_attach},
 	{"riscv,plic0", plic_attach},	  {"sifive,plic-1.0.0", plic_attach},
 	{"riscv,clint0", clint_attach},	  {"sifive,clint0", clint_attach},
-	{"sifive,test0", test_attach},
+	{"sifive,test0", test_attach},	  {"virtio,mmio", virtio_attach},
 };
 
 static const struct vdev_type *find_type(const void *fdt, int node)

@@ -68,6 +68,14 @@ def virt_devices(cpus, boot):
 				value = <0x7777>;
 			};
 """.replace("CONTEXTS", contexts)
+    for slot in range(1, 9):
+        nodes += f"""			virtio_mmio@1000{slot}000 {{
+				compatible = "virtio,mmio";
+				reg = <0x0 0x1000{slot}000 0x0 0x1000>;
+				interrupts = <{slot}>;
+				interrupt-parent = <0x100>;
+			}};
+"""
     if boot == "machine":
         # xv6's M-mode timer (old and mid vintages) programs the CLINT.
         nodes += """			clint@2000000 {

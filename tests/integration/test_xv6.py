@@ -27,6 +27,10 @@ def test_xv6_boots_to_its_disk_driver(machine, xv6):
     m = machine(GUEST=kernel_of(xv6), CPUS=3, MEM="128M", timeout=60)
     m.expect(r"rvhv: vm 'kernel': machine mode, 3 vcpus, 128 MiB")
     m.expect(r"xv6 kernel is booting")
-    harts = {m.expect(r"hart (\d) starting").group(1) for _ in range(2)}
-    assert harts == {"1", "2"}
     m.expect(r"panic: could not find virtio disk")
+    # Hart 0 panics before it releases the others from main(), so they print
+    # nothing; the statistics show that all three went through start.c's
+    # M-mode set-up and its mret into S-mode.
+    m.send("\x1ds")
+    vmm = m.expect(r"virtual M-mode: (\d+) CSR accesses, (\d+) mret")
+    assert int(vmm.group(2)) >= 3 and int(vmm.group(1)) >= 3 * 10
