@@ -113,13 +113,20 @@ VMCONFIG  := $(B)/configs/$(CONFIG).dtb
 HARTS     ?= 2
 endif
 QEMU_CPU  ?= rv64
+VIRTIO    ?= modern
+# DISK: the user's image as the platform's virtio-blk on the first slot
+# (0x10001000); rvhv drives it and gives it to the VM as its virtio-blk.
+comma     := ,
+QEMU_DISK  = $(if $(DISK),-drive file=$(DISK)$(comma)if=none$(comma)format=raw$(comma)id=disk0 \
+             -device virtio-blk-device$(comma)drive=disk0$(comma)bus=virtio-mmio-bus.0)
 QEMU_CMD   = $(QEMU) -machine virt -cpu $(QEMU_CPU) -smp $(HARTS) -m $(HOSTMEM) -nographic \
-             -bios default -kernel $(B)/rvhv.elf -initrd $(VMCONFIG) $(QEMUFLAGS)
+             -bios default -kernel $(B)/rvhv.elf -initrd $(VMCONFIG) \
+             -global virtio-mmio.force-legacy=false $(QEMU_DISK) $(QEMUFLAGS)
 
 $(B)/configs/user.dtb: FORCE $(B)/rvhv.elf
 	@mkdir -p $(dir $@)
 	$(PYTHON) tools/mkconfig.py --guest "$(GUEST)" --cpus $(CPUS) --mem $(MEM) --boot "$(BOOT)" \
-	    $(if $(DISK),--disk "$(DISK)") -o $(B)/configs/user.dts
+	    $(if $(DISK),--disk "$(DISK)") --virtio $(VIRTIO) -o $(B)/configs/user.dts
 	$(DTC) -q -I dts -O dtb -o $@ $(B)/configs/user.dts
 
 qemu: all $(VMCONFIG)

@@ -12,6 +12,7 @@
 #include "vdev/clint.h"
 #include "vdev/plic.h"
 #include "vdev/uart16550.h"
+#include "virtio/blk.h"
 
 u64 time_now(void);
 
@@ -256,11 +257,95 @@ static int empty_slot_access(void *dev, u64 off, struct mmio_access *acc)
 
 static const struct mmio_ops empty_slot_ops = {.access = empty_slot_access};
 
+/* ---- virtio-mmio devices (virtio/): rvhv,device names the device type */
+
+struct vvirtio {
+	struct virtio_blk blk;
+	struct vm *vm;
+	u32 irq;
+};
+
+static void *virtio_map(void *ctx, u64 gpa, u64 len)
+{
+	return vm_gpa_to_ptr(ctx, gpa, len);
+}
+
+static void virtio_set_irq(void *ctx, bool level)
+{
+	struct vvirtio *vv = ctx;
+	if (vv->irq && vv->vm->plic)
+		plic_set_level(vv->vm->plic, vv->irq, level);
+}
+
+static int virtio_access(void *dev, u64 off, struct mmio_access *acc)
+{
+	struct vvirtio *vv = dev;
+	int r = virtio_mmio_access(&vv->blk.t, off, acc);
+	const char *why = vv->blk.t.fail_reason;
+	if (why && why != vv->blk.logged) {
+		vv->blk.logged = why;
+		vm_log(vv->vm, "virtio-blk: %s: device error, DEVICE_NEEDS_RESET set", why);
+	}
+	return r;
+}
+
+static const struct mmio_ops virtio_ops = {.access = virtio_access};
+
+static int blk_backend(struct vvirtio *vv, const void *fdt, int node, char *err, size_t errlen)
+{
+	struct virtio_blk *b = &vv->blk;
+	const char *backend = fdt_getprop(fdt, node, "rvhv,backend", NULL);
+	int len;
+	if (backend && !strcmp(backend, "host")) {
+		const fdt32_t *reg = fdt_getprop(fdt, node, "rvhv,host-reg", &len);
+		if (!reg || len != 8)
+			return errorf(err, errlen, "virtio-blk: rvhv,host-reg = <hi lo> missing");
+		u64 base = (u64)fdt32_to_cpu(reg[0]) << 32 | fdt32_to_cpu(reg[1]);
+		b->host = host_virtio_claim(base, VIRTIO_ID_BLOCK, 0, err, errlen);
+		if (!b->host)
+			return -1;
+		b->sectors = host_virtio_config(b->host, 0, 8);
+		return 0;
+	}
+	if (backend && !strcmp(backend, "ram")) {
+		/* The image stays in the configuration blob and is the disk
+		 * itself: like a real disk it keeps its data across a VM reset. */
+		b->ram = (u8 *)fdt_getprop(fdt, node, "rvhv,image", &len);
+		if (!b->ram || len < SECTOR_SIZE)
+			return errorf(err, errlen, "virtio-blk: rvhv,image = /incbin/(...) missing");
+		b->sectors = len / SECTOR_SIZE;
+		return 0;
+	}
+	return errorf(err, errlen, "virtio-blk: rvhv,backend must be \"ram\" or \"host\"");
+}
+
 static int virtio_attach(struct vm *vm, const void *fdt, int node, u64 base, u64 size, char *err,
 			 size_t errlen)
 {
-	if (mmio_register(&vm->bus, base, size, &empty_slot_ops, NULL, "virtio-empty"))
-		return errorf(err, errlen, "virtio slot at 0x%lx overlaps another device", base);
+	const char *device = fdt_getprop(fdt, node, "rvhv,device", NULL);
+	if (!device) { /* an empty slot, as QEMU virt has them */
+		if (mmio_register(&vm->bus, base, size, &empty_slot_ops, NULL, "virtio-empty"))
+			return errorf(err, errlen, "virtio slot at 0x%lx overlaps another device", base);
+		return 0;
+	}
+	if (strcmp(device, "blk"))
+		return errorf(err, errlen, "virtio at 0x%lx: no device model '%s'", base, device);
+	struct vvirtio *vv = mm_alloc(sizeof(*vv), 8);
+	if (!vv)
+		return errorf(err, errlen, "virtio: no memory");
+	vv->vm = vm;
+	vv->irq = node_irq(fdt, node);
+	if (blk_backend(vv, fdt, node, err, errlen))
+		return -1;
+	const char *transport = fdt_getprop(fdt, node, "rvhv,transport", NULL);
+	bool legacy = transport && !strcmp(transport, "legacy");
+	virtio_mmio_init(&vv->blk.t, legacy, &virtio_blk_ops, &vv->blk,
+			 (struct vq_mem){virtio_map, vm}, virtio_set_irq, vv);
+	if (mmio_register(&vm->bus, base, size, &virtio_ops, vv, "virtio-blk"))
+		return errorf(err, errlen, "virtio-blk at 0x%lx overlaps another device", base);
+	kprintf("rvhv: vm '%s': virtio-blk at 0x%lx (%s, %lu KiB on %s)\n", vm->cfg->name, base,
+		legacy ? "legacy" : "modern", vv->blk.sectors / 2,
+		vv->blk.host ? "the platform's virtio-blk" : "a RAM image");
 	return 0;
 }
 

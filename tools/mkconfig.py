@@ -30,7 +30,7 @@ def elf_entry(path):
     return struct.unpack_from("<Q", head, 24)[0]
 
 
-def virt_devices(cpus, boot):
+def virt_devices(cpus, boot, disk, transport):
     """The devices of QEMU's virt machine that rvhv emulates, at QEMU's addresses."""
     contexts = " ".join(f"0x{0x8000 + i:x} 11 0x{0x8000 + i:x} 9" for i in range(cpus))
     nodes = """			serial@10000000 {
@@ -69,12 +69,19 @@ def virt_devices(cpus, boot):
 			};
 """.replace("CONTEXTS", contexts)
     for slot in range(1, 9):
+        # The disk: the platform's virtio-blk (QEMU's -drive, which the
+        # Makefile puts on the first slot too), served by rvhv.
+        blk = f"""				rvhv,device = "blk";
+				rvhv,backend = "host";
+				rvhv,host-reg = <0x0 0x10001000>;
+				rvhv,transport = "{transport}";
+""" if disk and slot == 1 else ""
         nodes += f"""			virtio_mmio@1000{slot}000 {{
 				compatible = "virtio,mmio";
 				reg = <0x0 0x1000{slot}000 0x0 0x1000>;
 				interrupts = <{slot}>;
 				interrupt-parent = <0x100>;
-			}};
+{blk}			}};
 """
     if boot == "machine":
         # xv6's M-mode timer (old and mid vintages) programs the CLINT.
@@ -93,6 +100,8 @@ def main():
     ap.add_argument("--mem", default="128M")
     ap.add_argument("--boot", default="", help="machine or supervisor (default: by entry)")
     ap.add_argument("--disk", help="disk image for the VM's virtio-blk")
+    ap.add_argument("--virtio", default="modern", choices=["modern", "legacy"],
+                    help="virtio-mmio transport the guest sees (old xv6 needs legacy)")
     ap.add_argument("--bootargs", default="console=ttyS0 earlycon=sbi")
     ap.add_argument("-o", "--output", required=True)
     a = ap.parse_args()
@@ -108,14 +117,13 @@ def main():
     boot = a.boot or ("machine" if elf_entry(guest) == RAM_BASE else "supervisor")
     if boot not in ("machine", "supervisor"):
         sys.exit(f"mkconfig: BOOT={a.boot}: must be machine or supervisor")
-    if a.disk:
-        print(f"mkconfig: DISK={a.disk}: virtio-blk is not served yet; the VM boots without it",
-              file=sys.stderr)
+    if a.disk and not os.path.isfile(a.disk):
+        sys.exit(f"mkconfig: DISK={a.disk}: no such file")
 
     def cells(v):
         return f"0x{v >> 32:x} 0x{v & 0xffffffff:x}"
 
-    devices = virt_devices(a.cpus, boot)
+    devices = virt_devices(a.cpus, boot, a.disk, a.virtio)
     name = os.path.splitext(os.path.basename(guest))[0] or "guest"
     name = "".join(c if c.isalnum() or c in ",._+-" else "-" for c in name)[:31]
     dts = f"""/dts-v1/;

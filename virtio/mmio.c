@@ -152,12 +152,24 @@ static void write_queue_addr(struct virtio_mmio *t, u64 off, u32 val)
 	if (!q)
 		return;
 	switch (off) {
-	case VIRTIO_MMIO_QUEUE_DESC_LOW: set_low(&q->desc, val); break;
-	case VIRTIO_MMIO_QUEUE_DESC_HIGH: set_high(&q->desc, val); break;
-	case VIRTIO_MMIO_QUEUE_DRIVER_LOW: set_low(&q->avail, val); break;
-	case VIRTIO_MMIO_QUEUE_DRIVER_HIGH: set_high(&q->avail, val); break;
-	case VIRTIO_MMIO_QUEUE_DEVICE_LOW: set_low(&q->used, val); break;
-	case VIRTIO_MMIO_QUEUE_DEVICE_HIGH: set_high(&q->used, val); break;
+	case VIRTIO_MMIO_QUEUE_DESC_LOW:
+		set_low(&q->desc, val);
+		break;
+	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
+		set_high(&q->desc, val);
+		break;
+	case VIRTIO_MMIO_QUEUE_DRIVER_LOW:
+		set_low(&q->avail, val);
+		break;
+	case VIRTIO_MMIO_QUEUE_DRIVER_HIGH:
+		set_high(&q->avail, val);
+		break;
+	case VIRTIO_MMIO_QUEUE_DEVICE_LOW:
+		set_low(&q->used, val);
+		break;
+	case VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
+		set_high(&q->used, val);
+		break;
 	}
 }
 
@@ -226,17 +238,31 @@ static void write_queue_notify(struct virtio_mmio *t, u32 val)
 static void reg_write(struct virtio_mmio *t, u64 off, u32 val)
 {
 	switch (off) {
-	case VIRTIO_MMIO_DEVICE_FEATURES_SEL: t->dev_features_sel = val; break;
-	case VIRTIO_MMIO_DRIVER_FEATURES: write_driver_features(t, val); break;
-	case VIRTIO_MMIO_DRIVER_FEATURES_SEL: t->drv_features_sel = val; break;
-	case VIRTIO_MMIO_QUEUE_SEL: t->queue_sel = val; break;
-	case VIRTIO_MMIO_QUEUE_NUM: write_queue_num(t, val); break;
-	case VIRTIO_MMIO_QUEUE_NOTIFY: write_queue_notify(t, val); break;
+	case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
+		t->dev_features_sel = val;
+		break;
+	case VIRTIO_MMIO_DRIVER_FEATURES:
+		write_driver_features(t, val);
+		break;
+	case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
+		t->drv_features_sel = val;
+		break;
+	case VIRTIO_MMIO_QUEUE_SEL:
+		t->queue_sel = val;
+		break;
+	case VIRTIO_MMIO_QUEUE_NUM:
+		write_queue_num(t, val);
+		break;
+	case VIRTIO_MMIO_QUEUE_NOTIFY:
+		write_queue_notify(t, val);
+		break;
 	case VIRTIO_MMIO_INTERRUPT_ACK:
 		t->interrupt_status &= ~val;
 		update_irq(t);
 		break;
-	case VIRTIO_MMIO_STATUS: write_status(t, val); break;
+	case VIRTIO_MMIO_STATUS:
+		write_status(t, val);
+		break;
 	case VIRTIO_MMIO_GUEST_PAGE_SIZE:
 		if (t->legacy)
 			t->guest_page_size = val;
@@ -265,24 +291,35 @@ static u32 reg_read(struct virtio_mmio *t, u64 off)
 	struct virtq *q = sel_queue(t);
 
 	switch (off) {
-	case VIRTIO_MMIO_MAGIC_VALUE: return VIRTIO_MMIO_MAGIC;
-	case VIRTIO_MMIO_VERSION: return t->legacy ? 1 : 2;
-	case VIRTIO_MMIO_DEVICE_ID: return t->ops->device_id;
-	case VIRTIO_MMIO_VENDOR_ID: return VIRTIO_MMIO_VENDOR;
+	case VIRTIO_MMIO_MAGIC_VALUE:
+		return VIRTIO_MMIO_MAGIC;
+	case VIRTIO_MMIO_VERSION:
+		return t->legacy ? 1 : 2;
+	case VIRTIO_MMIO_DEVICE_ID:
+		return t->ops->device_id;
+	case VIRTIO_MMIO_VENDOR_ID:
+		return VIRTIO_MMIO_VENDOR;
 	case VIRTIO_MMIO_DEVICE_FEATURES:
-		return t->dev_features_sel < 2 ? (u32)(offered_features(t) >> (32 * t->dev_features_sel))
-					       : 0;
-	case VIRTIO_MMIO_QUEUE_NUM_MAX: return q ? t->queue_max : 0;
-	case VIRTIO_MMIO_INTERRUPT_STATUS: return t->interrupt_status;
-	case VIRTIO_MMIO_STATUS: return t->status;
+		if (t->dev_features_sel > 1)
+			return 0;
+		return (u32)(offered_features(t) >> (32 * t->dev_features_sel));
+	case VIRTIO_MMIO_QUEUE_NUM_MAX:
+		return q ? t->queue_max : 0;
+	case VIRTIO_MMIO_INTERRUPT_STATUS:
+		return t->interrupt_status;
+	case VIRTIO_MMIO_STATUS:
+		return t->status;
 	}
 	if (t->legacy)
 		return off == VIRTIO_MMIO_QUEUE_PFN && q ? t->legacy_pfn[t->queue_sel] : 0;
 	switch (off) {
-	case VIRTIO_MMIO_QUEUE_READY: return q && q->ready;
-	case VIRTIO_MMIO_CONFIG_GENERATION: return t->config_generation;
+	case VIRTIO_MMIO_QUEUE_READY:
+		return q && q->ready;
+	case VIRTIO_MMIO_CONFIG_GENERATION:
+		return t->config_generation;
 	/* §4.2.2: a nonexistent shared memory region has length and base -1 */
-	case VIRTIO_MMIO_SHM_LEN_LOW ... VIRTIO_MMIO_SHM_BASE_HIGH: return 0xffffffff;
+	case VIRTIO_MMIO_SHM_LEN_LOW ... VIRTIO_MMIO_SHM_BASE_HIGH:
+		return 0xffffffff;
 	}
 	return 0;
 }

@@ -375,17 +375,28 @@ u64 vq_req_write(const struct vq_req *req, u64 off, const void *buf, u64 len)
 const char *vq_strerror(int err)
 {
 	switch (err) {
-	case VQ_OK: return "ok";
-	case VQ_EMPTY: return "queue empty";
-	case VQ_ERR_ADDR: return "virtqueue or buffer outside guest RAM";
-	case VQ_ERR_LOOP: return "descriptor loop";
-	case VQ_ERR_LEN: return "descriptor chain longer than 4 GiB";
-	case VQ_ERR_TOO_LONG: return "too many descriptors in a chain";
-	case VQ_ERR_INDIRECT: return "bad indirect descriptor";
-	case VQ_ERR_ORDER: return "device-readable descriptor after a device-writable one";
-	case VQ_ERR_IDX: return "ring index out of range";
-	case VQ_ERR_ALIGN: return "misaligned virtqueue";
-	case VQ_ERR_NUM: return "bad queue size";
+	case VQ_OK:
+		return "ok";
+	case VQ_EMPTY:
+		return "queue empty";
+	case VQ_ERR_ADDR:
+		return "virtqueue or buffer outside guest RAM";
+	case VQ_ERR_LOOP:
+		return "descriptor loop";
+	case VQ_ERR_LEN:
+		return "descriptor chain longer than 4 GiB";
+	case VQ_ERR_TOO_LONG:
+		return "too many descriptors in a chain";
+	case VQ_ERR_INDIRECT:
+		return "bad indirect descriptor";
+	case VQ_ERR_ORDER:
+		return "device-readable descriptor after a device-writable one";
+	case VQ_ERR_IDX:
+		return "ring index out of range";
+	case VQ_ERR_ALIGN:
+		return "misaligned virtqueue";
+	case VQ_ERR_NUM:
+		return "bad queue size";
 	}
 	return "unknown virtqueue error";
 }

@@ -75,7 +75,7 @@ static int cfg_read(void *dev, u32 off, u8 width, u64 *val)
 	assert_ptr_equal(dev, &rec);
 	if (off + width > sizeof(config))
 		return -1;
-	*val = 0;
+	*val = ~0ULL; /* garbage above `width` bytes: the transport drops it */
 	memcpy(val, config + off, width);
 	return 0;
 }
@@ -441,9 +441,10 @@ static void test_legacy_queue_align(void **state)
 	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
 	wr(VIRTIO_MMIO_GUEST_PAGE_SIZE, 0x1000);
 	wr(VIRTIO_MMIO_QUEUE_NUM, NUM);
-	wr(VIRTIO_MMIO_QUEUE_ALIGN, 0x100);
+	wr(VIRTIO_MMIO_QUEUE_ALIGN, 0x80);
 	wr(VIRTIO_MMIO_QUEUE_PFN, (u32)(PAGES >> 12));
-	/* avail ends at 16 * 8 + 6 + 2 * 8 = 150: the next 256-byte boundary */
+	/* avail spans 0x80 .. 0x96: the used ring goes to the next 128 bytes */
+	assert_int_equal(t.vq[0].avail, PAGES + 0x80);
 	assert_int_equal(t.vq[0].used, PAGES + 0x100);
 	assert_true(virtio_mmio_queue_live(&t, 0));
 	/* a 64 KiB guest page size scales the PFN */
@@ -724,7 +725,11 @@ static void test_reset(void **state)
 
 static void test_fail(void **state)
 {
+	static const u64 buf_desc[2] = {BUF, 16};
+
 	xv6_modern_init();
+	memcpy(g(DESC), buf_desc, sizeof(buf_desc));
+	*g16(AVAIL + 2) = 1; /* a buffer is waiting */
 	virtio_mmio_fail(&t, "backend error");
 	assert_int_equal(rd(VIRTIO_MMIO_STATUS), 0xf | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
 	assert_true(rec.irq);
@@ -742,6 +747,7 @@ static void test_fail(void **state)
 	assert_true(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
 	wr(VIRTIO_MMIO_QUEUE_READY, 1);
 	assert_false(virtio_mmio_queue_live(&t, 0));
+	assert_int_equal(vq_pop(&t.vq[0], &t.mem, &(struct vq_req){0}), VQ_EMPTY);
 	/* only a reset does */
 	wr(VIRTIO_MMIO_STATUS, 0);
 	assert_null(t.fail_reason);
@@ -850,6 +856,8 @@ static void test_other_registers(void **state)
 {
 	wr(VIRTIO_MMIO_GUEST_PAGE_SIZE, 0x10000);
 	assert_int_equal(t.guest_page_size, 4096);
+	wr(VIRTIO_MMIO_QUEUE_ALIGN, 0x100);
+	assert_int_equal(t.legacy_align[0], 4096);
 	wr(VIRTIO_MMIO_QUEUE_PFN, (u32)(PAGES >> 12));
 	assert_false(t.vq[0].ready);
 	assert_int_equal(rd(VIRTIO_MMIO_QUEUE_PFN), 0);

@@ -1,0 +1,208 @@
+/* rvhv's driver for the platform's virtio-mmio devices (see host.h);
+ * virtio 1.2 §4.2.3 (driver side of the MMIO transport), §2.7 (split rings). */
+#include "virtio/host.h"
+#include "kernel/lib.h"
+#include "kernel/mm.h"
+#include "kernel/platform.h"
+
+#define REG_MAGIC 0x000
+#define REG_VERSION 0x004
+#define REG_DEVICE_ID 0x008
+#define REG_DEVICE_FEATURES 0x010
+#define REG_DEVICE_FEATURES_SEL 0x014
+#define REG_DRIVER_FEATURES 0x020
+#define REG_DRIVER_FEATURES_SEL 0x024
+#define REG_QUEUE_SEL 0x030
+#define REG_QUEUE_NUM_MAX 0x034
+#define REG_QUEUE_NUM 0x038
+#define REG_QUEUE_READY 0x044
+#define REG_QUEUE_NOTIFY 0x050
+#define REG_INTERRUPT_STATUS 0x060
+#define REG_INTERRUPT_ACK 0x064
+#define REG_STATUS 0x070
+#define REG_QUEUE_DESC 0x080
+#define REG_QUEUE_DRIVER 0x090
+#define REG_QUEUE_DEVICE 0x0a0
+#define REG_CONFIG 0x100
+
+#define MAGIC 0x74726976
+#define STATUS_ACKNOWLEDGE 1
+#define STATUS_DRIVER 2
+#define STATUS_DRIVER_OK 4
+#define STATUS_FEATURES_OK 8
+#define STATUS_NEEDS_RESET 64
+#define STATUS_FAILED 128
+#define F_VERSION_1 (1UL << 32)
+#define DESC_F_NEXT 1
+#define DESC_F_WRITE 2
+
+struct vring_desc {
+	u64 addr;
+	u32 len;
+	u16 flags, next;
+};
+struct vring_avail {
+	u16 flags, idx, ring[HOST_QUEUE_SIZE];
+};
+struct vring_used_elem {
+	u32 id, len;
+};
+struct vring_used {
+	u16 flags, idx;
+	struct vring_used_elem ring[HOST_QUEUE_SIZE];
+};
+
+static u32 rd(volatile u32 *regs, u32 off)
+{
+	return regs[off / 4];
+}
+
+static void wr(volatile u32 *regs, u32 off, u32 val)
+{
+	regs[off / 4] = val;
+}
+
+static void wr64(volatile u32 *regs, u32 off, u64 val)
+{
+	wr(regs, off, (u32)val);
+	wr(regs, off + 4, val >> 32);
+}
+
+int host_virtio_probe(u64 base)
+{
+	volatile u32 *regs = (volatile u32 *)(uintptr_t)base;
+	if (rd(regs, REG_MAGIC) != MAGIC)
+		return -1;
+	return rd(regs, REG_DEVICE_ID);
+}
+
+int host_virtio_init(struct host_virtio *d, u64 base, u64 features, char *err, size_t errlen)
+{
+	volatile u32 *regs = (volatile u32 *)(uintptr_t)base;
+	d->regs = regs;
+	d->base = base;
+	if (rd(regs, REG_MAGIC) != MAGIC)
+		return errorf(err, errlen, "no virtio-mmio device at 0x%lx", base);
+	if (rd(regs, REG_VERSION) != 2)
+		return errorf(err, errlen,
+			      "virtio device at 0x%lx is legacy (version 1): run QEMU with "
+			      "-global virtio-mmio.force-legacy=false (make qemu does)",
+			      base);
+	d->device_id = rd(regs, REG_DEVICE_ID);
+	wr(regs, REG_STATUS, 0);
+	wr(regs, REG_STATUS, STATUS_ACKNOWLEDGE);
+	wr(regs, REG_STATUS, STATUS_ACKNOWLEDGE | STATUS_DRIVER);
+	wr(regs, REG_DEVICE_FEATURES_SEL, 0);
+	u64 offered = rd(regs, REG_DEVICE_FEATURES);
+	wr(regs, REG_DEVICE_FEATURES_SEL, 1);
+	offered |= (u64)rd(regs, REG_DEVICE_FEATURES) << 32;
+	u64 want = (features | F_VERSION_1) & offered;
+	wr(regs, REG_DRIVER_FEATURES_SEL, 0);
+	wr(regs, REG_DRIVER_FEATURES, (u32)want);
+	wr(regs, REG_DRIVER_FEATURES_SEL, 1);
+	wr(regs, REG_DRIVER_FEATURES, want >> 32);
+	wr(regs, REG_STATUS, STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK);
+	if (!(rd(regs, REG_STATUS) & STATUS_FEATURES_OK))
+		return errorf(err, errlen, "virtio device at 0x%lx refused features 0x%lx", base, want);
+
+	wr(regs, REG_QUEUE_SEL, 0);
+	u32 max = rd(regs, REG_QUEUE_NUM_MAX);
+	if (max == 0)
+		return errorf(err, errlen, "virtio device at 0x%lx has no queue 0", base);
+	d->qsize = max < HOST_QUEUE_SIZE ? max : HOST_QUEUE_SIZE;
+	d->desc = mm_alloc(sizeof(struct vring_desc) * HOST_QUEUE_SIZE, PAGE_SIZE);
+	d->avail = mm_alloc(sizeof(struct vring_avail), PAGE_SIZE);
+	d->used = mm_alloc(sizeof(struct vring_used), PAGE_SIZE);
+	if (!d->desc || !d->avail || !d->used)
+		return errorf(err, errlen, "no memory for the rings of 0x%lx", base);
+	wr(regs, REG_QUEUE_NUM, d->qsize);
+	wr64(regs, REG_QUEUE_DESC, (u64)(uintptr_t)d->desc);
+	wr64(regs, REG_QUEUE_DRIVER, (u64)(uintptr_t)d->avail);
+	wr64(regs, REG_QUEUE_DEVICE, (u64)(uintptr_t)d->used);
+	wr(regs, REG_QUEUE_READY, 1);
+	/* Completions are polled: no interrupt wanted. */
+	d->avail->flags = 1; /* VIRTQ_AVAIL_F_NO_INTERRUPT */
+	wr(regs, REG_STATUS, STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK | STATUS_DRIVER_OK);
+	return 0;
+}
+
+int host_virtio_request(struct host_virtio *d, const struct host_seg *segs, int n, u32 *written)
+{
+	if (n <= 0 || n > d->qsize)
+		return -1;
+	spin_lock(&d->lock);
+	/* One request at a time: descriptors 0..n-1 are free whenever we get here. */
+	for (int i = 0; i < n; i++) {
+		d->desc[i].addr = segs[i].addr;
+		d->desc[i].len = segs[i].len;
+		d->desc[i].flags = (i + 1 < n ? DESC_F_NEXT : 0) | (segs[i].write ? DESC_F_WRITE : 0);
+		d->desc[i].next = i + 1 < n ? i + 1 : 0;
+	}
+	d->avail->ring[d->avail_idx % d->qsize] = 0;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* descriptors before the index */
+	d->avail_idx++;
+	__atomic_store_n(&d->avail->idx, d->avail_idx, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* index before the notification */
+	wr(d->regs, REG_QUEUE_NOTIFY, 0);
+	u16 want = d->used_seen + 1;
+	while (__atomic_load_n(&d->used->idx, __ATOMIC_ACQUIRE) != want) {
+		if (rd(d->regs, REG_STATUS) & (STATUS_NEEDS_RESET | STATUS_FAILED)) {
+			spin_unlock(&d->lock);
+			return -1;
+		}
+	}
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	*written = d->used->ring[d->used_seen % d->qsize].len;
+	d->used_seen = want;
+	d->requests++;
+	spin_unlock(&d->lock);
+	return 0;
+}
+
+struct host_virtio *host_virtio_claim(u64 base, u32 device_id, u64 features, char *err,
+				      size_t errlen)
+{
+	static struct spinlock claim_lock;
+	static u64 claimed[MAX_VIRTIO_SLOTS];
+	int slot = -1;
+	for (int i = 0; i < platform.nvirtio; i++)
+		if (platform.virtio[i].base == base)
+			slot = i;
+	if (slot < 0) {
+		errorf(err, errlen, "0x%lx is not one of the platform's virtio-mmio slots", base);
+		return NULL;
+	}
+	int id = host_virtio_probe(base);
+	if (id != (int)device_id) {
+		errorf(err, errlen, "the platform's virtio slot 0x%lx holds device type %d, not %u%s",
+		       base, id, device_id, id == 0 ? " (empty: add a QEMU -device)" : "");
+		return NULL;
+	}
+	spin_lock(&claim_lock);
+	bool taken = claimed[slot];
+	claimed[slot] = 1;
+	spin_unlock(&claim_lock);
+	if (taken) {
+		errorf(err, errlen, "the platform's virtio slot 0x%lx is already given to a VM", base);
+		return NULL;
+	}
+	struct host_virtio *d = mm_alloc(sizeof(*d), 8);
+	if (!d) {
+		errorf(err, errlen, "no memory");
+		return NULL;
+	}
+	if (host_virtio_init(d, base, features, err, errlen))
+		return NULL;
+	return d;
+}
+
+u64 host_virtio_config(struct host_virtio *d, u32 off, int width)
+{
+	volatile u8 *cfg = (volatile u8 *)(uintptr_t)(d->base + REG_CONFIG + off);
+	switch (width) {
+	case 1: return *cfg;
+	case 2: return *(volatile u16 *)cfg;
+	case 4: return *(volatile u32 *)cfg;
+	default: return *(volatile u32 *)cfg | (u64) * (volatile u32 *)(cfg + 4) << 32;
+	}
+}

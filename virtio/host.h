@@ -1,0 +1,52 @@
+/*
+ * rvhv's own driver for the platform's virtio-mmio devices (QEMU's
+ * -device virtio-*-device, modern transport): the back end of a split
+ * driver.  Requests are handed over as scatter lists of host-physical
+ * segments, so guest buffers go to the real device without a copy.
+ */
+#ifndef RVHV_VIRTIO_HOST_H
+#define RVHV_VIRTIO_HOST_H
+
+#include "kernel/spinlock.h"
+#include "kernel/types.h"
+
+#define HOST_QUEUE_SIZE 128
+
+struct host_seg {
+	u64 addr; /* host-physical */
+	u32 len;
+	bool write; /* the device writes it */
+};
+
+struct host_virtio {
+	volatile u32 *regs;
+	u64 base;
+	u32 device_id;
+	u16 qsize;
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	u16 avail_idx, used_seen;
+	struct spinlock lock;
+	u64 requests; /* statistics */
+};
+
+/* The device ID at a virtio-mmio slot (0 = empty slot, -1 = not virtio). */
+int host_virtio_probe(u64 base);
+/* Bring up the device at base with feature bits `features` (VERSION_1 is
+ * added); queue 0 only.  0, or -1 with a message in err. */
+int host_virtio_init(struct host_virtio *d, u64 base, u64 features, char *err, size_t errlen);
+/* Run one request to completion (polling the used ring); returns 0 and the
+ * bytes the device wrote, or -1 if the device failed. */
+int host_virtio_request(struct host_virtio *d, const struct host_seg *segs, int n, u32 *written);
+/*
+ * The platform's virtio device at `base` for one user: it must be one of the
+ * firmware DTB's virtio-mmio slots, hold a device of type device_id, and not
+ * be claimed already.  NULL with a message in err otherwise.
+ */
+struct host_virtio *host_virtio_claim(u64 base, u32 device_id, u64 features, char *err,
+				      size_t errlen);
+/* Device configuration space. */
+u64 host_virtio_config(struct host_virtio *d, u32 off, int width);
+
+#endif
