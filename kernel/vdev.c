@@ -54,6 +54,11 @@ static int uart_access(void *dev, u64 off, struct mmio_access *acc)
 	struct vuart *vu = dev;
 	int r = uart16550_access(&vu->u, off, acc);
 	uart_refill(vu); /* a read of RBR may have made room */
+	/* Re-raise a line that is still high after the access, as QEMU's 16550
+	 * does: with the QEMU gateway (vdev/plic.h) that is what forwards the
+	 * next request; with the spec's gateway it changes nothing. */
+	if (vu->u.irq_level)
+		uart_set_irq(vu, true);
 	return r;
 }
 
@@ -131,6 +136,8 @@ static int plic_attach(struct vm *vm, const void *fdt, int node, u64 base, u64 s
 	if (!p)
 		return errorf(err, errlen, "plic: no memory");
 	plic_init(p, ndev ? fdt32_to_cpu(*ndev) : PLIC_MAX_SOURCES, 2 * vm->cfg->ncpus, plic_set_eip, vm);
+	const char *gateway = fdt_getprop(fdt, node, "rvhv,gateway", NULL);
+	p->qemu_gateway = !gateway || strcmp(gateway, "spec") != 0;
 	if (vm->plic || mmio_register(&vm->bus, base, size, &plic_ops, p, "plic"))
 		return errorf(err, errlen, "plic at 0x%lx: a second PLIC, or overlaps a device", base);
 	vm->plic = p;

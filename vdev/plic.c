@@ -132,7 +132,7 @@ static void plic_complete(struct plic *p, u32 c, u32 id)
 	if (id == 0 || id > p->nsources || !bit_get(p->enable[c], id) || !bit_get(p->claimed, id))
 		return;
 	bit_put(p->claimed, id, false);
-	if (bit_get(p->level, id)) {
+	if (bit_get(p->level, id) && !p->qemu_gateway) {
 		bit_put(p->pending, id, true);
 		plic_update(p);
 	}

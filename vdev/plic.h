@@ -42,6 +42,15 @@ struct plic {
 	u32 enable[PLIC_MAX_CONTEXTS][PLIC_WORDS];
 	u32 threshold[PLIC_MAX_CONTEXTS];
 	bool eip[PLIC_MAX_CONTEXTS]; /* what was last told to set_eip */
+	/*
+	 * The gateway of QEMU virt's PLIC instead of the spec's: a level source
+	 * is forwarded when its device raises the line (QEMU's devices do on
+	 * every register access), not again at completion while still high.
+	 * Unmodified xv6 before 2024 relies on it: it never reads the 16550's
+	 * IIR, so the THR-empty interrupt stays asserted, and with the spec's
+	 * re-pend a single hart would take that interrupt forever.
+	 */
+	bool qemu_gateway;
 	void (*set_eip)(void *ctx, int context, bool level);
 	void *ctx;
 };
