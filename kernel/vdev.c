@@ -38,15 +38,32 @@ static void uart_set_irq(void *ctx, bool level)
 		plic_set_level(vu->vm->plic, vu->irq, level);
 }
 
+/*
+ * After the model changed (a guest access, received bytes): re-raise a line
+ * that is still high, as QEMU's 16550 does on every update.  With the QEMU
+ * gateway (vdev/plic.h) that is what forwards the next request, e.g. for a
+ * byte received while an unacknowledged THR-empty interrupt holds the line
+ * high; with the spec's gateway it changes nothing.
+ */
+static void uart_updated(struct vuart *vu)
+{
+	if (vu->u.irq_level)
+		uart_set_irq(vu, true);
+}
+
 /* Move queued console input into the receive FIFO; dev_lock held. */
 static void uart_refill(struct vuart *vu)
 {
+	bool got = false;
 	while (uart16550_rx_space(&vu->u) > 0) {
 		int c = console_getc(vu->vm);
 		if (c < 0)
 			break;
 		uart16550_receive(&vu->u, c);
+		got = true;
 	}
+	if (got)
+		uart_updated(vu);
 }
 
 static int uart_access(void *dev, u64 off, struct mmio_access *acc)
@@ -54,11 +71,7 @@ static int uart_access(void *dev, u64 off, struct mmio_access *acc)
 	struct vuart *vu = dev;
 	int r = uart16550_access(&vu->u, off, acc);
 	uart_refill(vu); /* a read of RBR may have made room */
-	/* Re-raise a line that is still high after the access, as QEMU's 16550
-	 * does: with the QEMU gateway (vdev/plic.h) that is what forwards the
-	 * next request; with the spec's gateway it changes nothing. */
-	if (vu->u.irq_level)
-		uart_set_irq(vu, true);
+	uart_updated(vu);
 	return r;
 }
 

@@ -15,9 +15,10 @@
 
 #define BIT64(n) (1ULL << (n))
 
-/* §6 "Reserved Feature Bits": bits 24-40 and 43 belong to the transport.
- * Of those we implement INDIRECT_DESC and EVENT_IDX (and VERSION_1). */
-#define TRANSPORT_FEATURES ((BIT64(41) - BIT64(24)) | BIT64(43))
+/* §2.2: bits 24-40 extend the queues and feature negotiation (§6 "Reserved
+ * Feature Bits"), 41-49 are reserved.  Of those we implement INDIRECT_DESC
+ * and EVENT_IDX (and VERSION_1); a device's other bits there are dropped. */
+#define TRANSPORT_FEATURES (BIT64(50) - BIT64(24))
 #define RING_FEATURES (BIT64(VIRTIO_F_INDIRECT_DESC) | BIT64(VIRTIO_F_EVENT_IDX))
 
 static u64 offered_features(const struct virtio_mmio *t)

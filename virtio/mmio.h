@@ -88,8 +88,8 @@
 
 struct virtio_device_ops {
 	u32 device_id;
-	/* The device type's feature bits.  Of the transport bits 24-40 and 43
-	 * only INDIRECT_DESC and EVENT_IDX pass (set them to offer them); the
+	/* The device type's feature bits (0-23, 50-63).  Of bits 24-49 only
+	 * INDIRECT_DESC and EVENT_IDX pass (set them to offer them); the
 	 * transport adds VERSION_1 when modern. */
 	u64 features;
 	u16 num_queues; /* at most VIRTIO_MMIO_MAX_QUEUES */

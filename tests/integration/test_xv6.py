@@ -34,3 +34,70 @@ def test_xv6_boots_to_its_disk_driver(machine, xv6):
     m.send("\x1ds")
     vmm = m.expect(r"virtual M-mode: (\d+) CSR accesses, (\d+) mret")
     assert int(vmm.group(2)) >= 3 and int(vmm.group(1)) >= 3 * 10
+
+
+def vintage(d):
+    """The virtio transport an xv6 tree expects, and its usertests command."""
+    try:
+        makefile = open(os.path.join(d, "Makefile")).read()
+    except OSError:
+        makefile = ""
+    virtio = "modern" if "force-legacy=false" in makefile else "legacy"
+    try:
+        quick = '"-q"' in open(os.path.join(d, "user", "usertests.c")).read()
+    except OSError:
+        quick = False
+    return virtio, "usertests -q" if quick else "usertests"
+
+
+def boot_xv6(machine, d, disk, cpus):
+    virtio, _ = vintage(d)
+    m = machine(GUEST=kernel_of(d), DISK=str(disk), CPUS=cpus, MEM="128M", VIRTIO=virtio,
+                timeout=120)
+    m.expect(rf"rvhv: vm 'kernel': virtio-blk at 0x10001000 \({virtio}, ")
+    m.expect(r"init: starting sh")
+    m.expect(r"\$ ")
+    return m
+
+
+def fresh_disk(d, tmp_path):
+    src = os.path.join(d, "fs.img")
+    if not os.path.isfile(src):
+        pytest.skip(f"{src}: not built")
+    disk = tmp_path / "fs.img"
+    disk.write_bytes(open(src, "rb").read())
+    return disk
+
+
+@pytest.mark.skipif(not DIRS, reason="set XV6_DIR (or XV6_DIRS) to a built xv6-riscv tree")
+@pytest.mark.parametrize("cpus", [1, 3])
+@pytest.mark.parametrize("xv6", DIRS or ["none"])
+def test_xv6_shell_and_disk_persist(machine, xv6, cpus, tmp_path):
+    """xv6 boots to its shell on rvhv's virtio-blk; what it writes lands in the
+    host's image file and is there on the next boot."""
+    disk = fresh_disk(xv6, tmp_path)
+    token = f"rvhv-persist-{os.getpid()}-{cpus}"
+    m = boot_xv6(machine, xv6, disk, cpus)
+    m.send(f"echo {token} > keep\r")
+    m.expect(r"\$ ")
+    m.send("ls keep\r")
+    m.expect(r"keep +2 \d+ \d+")
+    m.kill()            # xv6 cannot power off: the harness ends QEMU
+    assert token.encode() in disk.read_bytes()
+    m = boot_xv6(machine, xv6, disk, cpus)
+    m.send("cat keep\r")
+    m.expect(token)
+
+
+@pytest.mark.skipif(not DIRS, reason="set XV6_DIR (or XV6_DIRS) to a built xv6-riscv tree")
+@pytest.mark.parametrize("cpus", [1, 3])
+@pytest.mark.parametrize("xv6", DIRS or ["none"])
+def test_xv6_usertests(machine, xv6, cpus, tmp_path):
+    """xv6's own test suite, unmodified, under rvhv (minutes per run)."""
+    disk = fresh_disk(xv6, tmp_path)
+    _, usertests = vintage(xv6)
+    m = boot_xv6(machine, xv6, disk, cpus)
+    m.send(usertests + "\r")
+    m.expect(r"usertests starting")
+    i = m.proc.expect([r"ALL TESTS PASSED", r"SOME TESTS FAILED", r"panic"], timeout=1500)
+    assert i == 0, m.output()[-3000:]

@@ -31,6 +31,7 @@
 #define F_ANY_LAYOUT 27
 #define F_NOTIFY_ON_EMPTY 24
 #define F_ACCESS_PLATFORM 33
+#define F_RESERVED 45
 #define DEV_HIGH_BIT 50 /* a device-type bit above 32 */
 
 static u8 *ram;
@@ -127,7 +128,7 @@ static const struct virtio_device_ops blk_ops = {
 	.device_id = 2,
 	.features = BIT(BLK_F_SIZE_MAX) | BIT(BLK_F_BLK_SIZE) | BIT(BLK_F_FLUSH) |
 		    BIT(VIRTIO_F_INDIRECT_DESC) | BIT(VIRTIO_F_EVENT_IDX) | BIT(F_NOTIFY_ON_EMPTY) |
-		    BIT(F_ACCESS_PLATFORM) | BIT(DEV_HIGH_BIT),
+		    BIT(F_ACCESS_PLATFORM) | BIT(F_RESERVED) | BIT(DEV_HIGH_BIT),
 	.num_queues = 2,
 	.queue_max = 16,
 	.config_read = cfg_read,
@@ -137,8 +138,8 @@ static const struct virtio_device_ops blk_ops = {
 	.driver_ok = dev_driver_ok,
 };
 
-/* What the transport offers for blk_ops: the transport bits 24 and 33
- * dropped, VERSION_1 added when modern. */
+/* What the transport offers for blk_ops: bits 24, 33 and 45 dropped,
+ * VERSION_1 added when modern. */
 #define OFFER_LOW                                                                            \
 	(u32)(BIT(BLK_F_SIZE_MAX) | BIT(BLK_F_BLK_SIZE) | BIT(BLK_F_FLUSH) |                 \
 	      BIT(VIRTIO_F_INDIRECT_DESC) | BIT(VIRTIO_F_EVENT_IDX))
@@ -423,7 +424,7 @@ static void test_xv6_legacy(void **state)
 	blk_round_trip(PAGES, PAGES + 16 * NUM, PAGES + 0x1000);
 }
 
-/* A legacy driver may use a queue before DRIVER_OK (§3.1.2.1). */
+/* A legacy driver may use a queue before DRIVER_OK (§3.1.2). */
 static void test_legacy_live_before_driver_ok(void **state)
 {
 	init(true, &blk_ops);
