@@ -13,6 +13,7 @@
 #include "vdev/plic.h"
 #include "vdev/uart16550.h"
 #include "virtio/blk.h"
+#include "virtio/rng.h"
 
 u64 time_now(void);
 
@@ -279,10 +280,17 @@ static const struct mmio_ops empty_slot_ops = {.access = empty_slot_access};
 
 /* ---- virtio-mmio devices (virtio/): rvhv,device names the device type */
 
+/* A virtio device of a VM: the transport is the first member of each model. */
 struct vvirtio {
-	struct virtio_blk blk;
+	union {
+		struct virtio_mmio t;
+		struct virtio_blk blk;
+		struct virtio_rng rng;
+	};
 	struct vm *vm;
 	u32 irq;
+	const char *name;
+	const char *logged; /* the failure last reported */
 };
 
 static void *virtio_map(void *ctx, u64 gpa, u64 len)
@@ -300,16 +308,29 @@ static void virtio_set_irq(void *ctx, bool level)
 static int virtio_access(void *dev, u64 off, struct mmio_access *acc)
 {
 	struct vvirtio *vv = dev;
-	int r = virtio_mmio_access(&vv->blk.t, off, acc);
-	const char *why = vv->blk.t.fail_reason;
-	if (why && why != vv->blk.logged) {
-		vv->blk.logged = why;
-		vm_log(vv->vm, "virtio-blk: %s: device error, DEVICE_NEEDS_RESET set", why);
+	int r = virtio_mmio_access(&vv->t, off, acc);
+	const char *why = vv->t.fail_reason;
+	if (why && why != vv->logged) {
+		vv->logged = why;
+		vm_log(vv->vm, "%s: %s: device error, DEVICE_NEEDS_RESET set", vv->name, why);
 	}
 	return r;
 }
 
 static const struct mmio_ops virtio_ops = {.access = virtio_access};
+
+/* The platform's device named by rvhv,host-reg, claimed for this VM. */
+static int host_backend(struct host_virtio **out, u32 device_id, const void *fdt, int node,
+			char *err, size_t errlen)
+{
+	int len;
+	const fdt32_t *reg = fdt_getprop(fdt, node, "rvhv,host-reg", &len);
+	if (!reg || len != 8)
+		return errorf(err, errlen, "virtio: rvhv,host-reg = <hi lo> missing");
+	u64 base = (u64)fdt32_to_cpu(reg[0]) << 32 | fdt32_to_cpu(reg[1]);
+	*out = host_virtio_claim(base, device_id, 0, err, errlen);
+	return *out ? 0 : -1;
+}
 
 static int blk_backend(struct vvirtio *vv, const void *fdt, int node, char *err, size_t errlen)
 {
@@ -317,12 +338,7 @@ static int blk_backend(struct vvirtio *vv, const void *fdt, int node, char *err,
 	const char *backend = fdt_getprop(fdt, node, "rvhv,backend", NULL);
 	int len;
 	if (backend && !strcmp(backend, "host")) {
-		const fdt32_t *reg = fdt_getprop(fdt, node, "rvhv,host-reg", &len);
-		if (!reg || len != 8)
-			return errorf(err, errlen, "virtio-blk: rvhv,host-reg = <hi lo> missing");
-		u64 base = (u64)fdt32_to_cpu(reg[0]) << 32 | fdt32_to_cpu(reg[1]);
-		b->host = host_virtio_claim(base, VIRTIO_ID_BLOCK, 0, err, errlen);
-		if (!b->host)
+		if (host_backend(&b->host, VIRTIO_ID_BLOCK, fdt, node, err, errlen))
 			return -1;
 		b->sectors = host_virtio_config(b->host, 0, 8);
 		return 0;
@@ -348,24 +364,36 @@ static int virtio_attach(struct vm *vm, const void *fdt, int node, u64 base, u64
 			return errorf(err, errlen, "virtio slot at 0x%lx overlaps another device", base);
 		return 0;
 	}
-	if (strcmp(device, "blk"))
-		return errorf(err, errlen, "virtio at 0x%lx: no device model '%s'", base, device);
 	struct vvirtio *vv = mm_alloc(sizeof(*vv), 8);
 	if (!vv)
 		return errorf(err, errlen, "virtio: no memory");
 	vv->vm = vm;
 	vv->irq = node_irq(fdt, node);
-	if (blk_backend(vv, fdt, node, err, errlen))
-		return -1;
+	const struct virtio_device_ops *ops;
+	char what[64];
+	if (!strcmp(device, "blk")) {
+		if (blk_backend(vv, fdt, node, err, errlen))
+			return -1;
+		ops = &virtio_blk_ops;
+		vv->name = "virtio-blk";
+		ksnprintf(what, sizeof(what), "%lu KiB on %s", vv->blk.sectors / 2,
+			  vv->blk.host ? "the platform's virtio-blk" : "a RAM image");
+	} else if (!strcmp(device, "rng")) {
+		if (host_backend(&vv->rng.host, VIRTIO_ID_RNG, fdt, node, err, errlen))
+			return -1;
+		ops = &virtio_rng_ops;
+		vv->name = "virtio-rng";
+		ksnprintf(what, sizeof(what), "the platform's virtio-rng");
+	} else {
+		return errorf(err, errlen, "virtio at 0x%lx: no device model '%s'", base, device);
+	}
 	const char *transport = fdt_getprop(fdt, node, "rvhv,transport", NULL);
 	bool legacy = transport && !strcmp(transport, "legacy");
-	virtio_mmio_init(&vv->blk.t, legacy, &virtio_blk_ops, &vv->blk,
-			 (struct vq_mem){virtio_map, vm}, virtio_set_irq, vv);
-	if (mmio_register(&vm->bus, base, size, &virtio_ops, vv, "virtio-blk"))
-		return errorf(err, errlen, "virtio-blk at 0x%lx overlaps another device", base);
-	kprintf("rvhv: vm '%s': virtio-blk at 0x%lx (%s, %lu KiB on %s)\n", vm->cfg->name, base,
-		legacy ? "legacy" : "modern", vv->blk.sectors / 2,
-		vv->blk.host ? "the platform's virtio-blk" : "a RAM image");
+	virtio_mmio_init(&vv->t, legacy, ops, vv, (struct vq_mem){virtio_map, vm}, virtio_set_irq, vv);
+	if (mmio_register(&vm->bus, base, size, &virtio_ops, vv, vv->name))
+		return errorf(err, errlen, "%s at 0x%lx overlaps another device", vv->name, base);
+	kprintf("rvhv: vm '%s': %s at 0x%lx (%s, %s)\n", vm->cfg->name, vv->name, base,
+		legacy ? "legacy" : "modern", what);
 	return 0;
 }
 

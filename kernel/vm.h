@@ -41,7 +41,7 @@ enum vm_state {
  * code must not see changed (it runs in VS-mode too, with paging off).
  */
 struct vmm {
-	int mode;            /* PRV_M, PRV_S or PRV_U: where the guest believes it is */
+	int mode;            /* PRV_M, or where mret last sent it (S/U then change in hardware) */
 	u64 mstatus;         /* the M-only fields: MIE MPIE MPP MPRV TVM TW TSR */
 	u64 mie;             /* MSIE MTIE MEIE */
 	volatile u64 lines;  /* MSIP MTIP MEIP as the virtual CLINT and PLIC drive them */

@@ -21,7 +21,6 @@ struct virtio_blk {
 	struct host_virtio *host;
 	u64 sectors;
 	u64 requests, errors;  /* statistics */
-	const char *logged;    /* the failure last reported */
 };
 
 /* Fill in the device for `sectors` of backend; the caller initialises the

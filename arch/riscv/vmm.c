@@ -120,10 +120,22 @@ void vmm_reset(struct vcpu *v)
 		csr_write(henvcfg, 0); /* menvcfg.STCE starts clear */
 }
 
+/*
+ * The guest's privilege now.  Outside virtual M it moves between S and U in
+ * hardware (traps from VU into VS, sret) without exits, so it is read from
+ * the exit: sstatus.SPP says whether the trap came from VS or VU.
+ */
+static int guest_priv(const struct vcpu *v)
+{
+	if (v->vmm.mode == PRV_M)
+		return PRV_M;
+	return (v->sstatus & SSTATUS_SPP) ? PRV_S : PRV_U;
+}
+
 void vmm_trap(struct vcpu *v, u64 cause, u64 tval)
 {
 	struct vmm *m = &v->vmm;
-	u64 mpp = m->mode;
+	u64 mpp = guest_priv(v);
 	m->mepc = v->sepc;
 	m->mcause = cause;
 	m->mtval = tval;
