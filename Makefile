@@ -105,9 +105,10 @@ CPUS      ?= 1
 MEM       ?= 128M
 HOSTMEM   ?= 1G
 QEMUFLAGS ?=
+POLLER    ?= 0
 ifneq ($(GUEST),)
 VMCONFIG  := $(B)/configs/user.dtb
-HARTS     ?= $(CPUS)
+HARTS     ?= $(shell echo $$(($(CPUS) + ($(POLLER) != 0))))
 else
 VMCONFIG  := $(B)/configs/$(CONFIG).dtb
 HARTS     ?= 2
@@ -126,7 +127,8 @@ QEMU_CMD   = $(QEMU) -machine virt -cpu $(QEMU_CPU) -smp $(HARTS) -m $(HOSTMEM) 
 $(B)/configs/user.dtb: FORCE $(B)/rvhv.elf
 	@mkdir -p $(dir $@)
 	$(PYTHON) tools/mkconfig.py --guest "$(GUEST)" --cpus $(CPUS) --mem $(MEM) --boot "$(BOOT)" \
-	    $(if $(DISK),--disk "$(DISK)") --virtio $(VIRTIO) -o $(B)/configs/user.dts
+	    $(if $(DISK),--disk "$(DISK)") --virtio $(VIRTIO) \
+	    $(if $(filter-out 0,$(POLLER)),--poller-hart $(CPUS)) -o $(B)/configs/user.dts
 	$(DTC) -q -I dts -O dtb -o $@ $(B)/configs/user.dts
 
 qemu: all $(VMCONFIG)

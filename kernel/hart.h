@@ -13,6 +13,7 @@ struct hart {
 	int index;
 	struct vcpu *vcpu;    /* the vCPU pinned here, or NULL */
 	bool online;
+	bool poller;          /* serves virtqueues instead of running a vCPU */
 	u64 tick_deadline;    /* next hypervisor tick (console input), 0 = none */
 };
 

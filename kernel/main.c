@@ -77,6 +77,26 @@ static int read_config(void)
 	return n;
 }
 
+/* Harts the configuration gives to the virtqueue poller (root property
+ * rvhv,poller-harts = <index ...>): they run no vCPU. */
+static int reserve_pollers(void)
+{
+	const void *blob = (const void *)(uintptr_t)platform.initrd_start;
+	int len;
+	const fdt32_t *p = fdt_getprop(blob, 0, "rvhv,poller-harts", &len);
+	for (int i = 0; p && i < len / 4; i++) {
+		u32 index = fdt32_to_cpu(p[i]);
+		if (index >= (u32)platform.nharts) {
+			kprintf("rvhv: rvhv,poller-harts: no hart %u (this machine has %d)\n", index,
+				platform.nharts);
+			return -1;
+		}
+		harts[index].poller = true;
+		kprintf("rvhv: hart %lu polls the virtqueues\n", harts[index].hartid);
+	}
+	return 0;
+}
+
 /* Pin each vCPU to a hart: the one its configuration names, else the next free. */
 static int assign_harts(void)
 {
@@ -85,11 +105,11 @@ static int assign_harts(void)
 		for (int j = 0; j < vms[i].nvcpus; j++) {
 			int want = vms[i].cfg->harts[j];
 			if (want < 0) {
-				while (next < platform.nharts && harts[next].vcpu)
+				while (next < platform.nharts && (harts[next].vcpu || harts[next].poller))
 					next++;
 				want = next;
 			}
-			if (want >= platform.nharts || harts[want].vcpu) {
+			if (want >= platform.nharts || harts[want].vcpu || harts[want].poller) {
 				kprintf("rvhv: vm '%s' vcpu %d: no free hart (this machine has %d; "
 					"run QEMU with more -smp)\n",
 					vms[i].cfg->name, j, platform.nharts);
@@ -142,7 +162,7 @@ void boot_main(u64 hartid, const void *dtb)
 		if (vm_create(&vms[i], i, &configs[i]))
 			power_off();
 	}
-	if (assign_harts())
+	if (reserve_pollers() || assign_harts())
 		power_off();
 	for (int i = 0; i < nvms; i++) {
 		struct vm *vm = &vms[i];

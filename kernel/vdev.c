@@ -305,16 +305,48 @@ static void virtio_set_irq(void *ctx, bool level)
 		plic_set_level(vv->vm->plic, vv->irq, level);
 }
 
-static int virtio_access(void *dev, u64 off, struct mmio_access *acc)
+/* One log line per device failure (the transport keeps the first reason). */
+static void virtio_log_failure(struct vvirtio *vv)
 {
-	struct vvirtio *vv = dev;
-	int r = virtio_mmio_access(&vv->t, off, acc);
 	const char *why = vv->t.fail_reason;
 	if (why && why != vv->logged) {
 		vv->logged = why;
 		vm_log(vv->vm, "%s: %s: device error, DEVICE_NEEDS_RESET set", vv->name, why);
 	}
+}
+
+static int virtio_access(void *dev, u64 off, struct mmio_access *acc)
+{
+	struct vvirtio *vv = dev;
+	int r = virtio_mmio_access(&vv->t, off, acc);
+	virtio_log_failure(vv);
 	return r;
+}
+
+bool vm_virtio_poll(struct vm *vm)
+{
+	bool worked = false;
+	for (int i = 0; i < vm->nvirtio; i++) {
+		struct vvirtio *vv = vm->virtio[i];
+		for (int n = 0; n < vv->t.num_queues; n++) {
+			struct virtq *q = &vv->t.vq[n];
+			/* Unlocked peek; everything is checked again under the lock. */
+			if (!q->ready || (q->no_notify && !vq_pending(q, &vv->t.mem)))
+				continue;
+			spin_lock(&vm->dev_lock);
+			if (virtio_mmio_queue_live(&vv->t, n)) {
+				if (!q->no_notify)
+					vq_set_notifications(q, &vv->t.mem, false);
+				if (vq_pending(q, &vv->t.mem)) {
+					vv->t.ops->notify(vv, n);
+					worked = true;
+				}
+				virtio_log_failure(vv);
+			}
+			spin_unlock(&vm->dev_lock);
+		}
+	}
+	return worked;
 }
 
 static const struct mmio_ops virtio_ops = {.access = virtio_access};
@@ -390,8 +422,9 @@ static int virtio_attach(struct vm *vm, const void *fdt, int node, u64 base, u64
 	const char *transport = fdt_getprop(fdt, node, "rvhv,transport", NULL);
 	bool legacy = transport && !strcmp(transport, "legacy");
 	virtio_mmio_init(&vv->t, legacy, ops, vv, (struct vq_mem){virtio_map, vm}, virtio_set_irq, vv);
-	if (mmio_register(&vm->bus, base, size, &virtio_ops, vv, vv->name))
-		return errorf(err, errlen, "%s at 0x%lx overlaps another device", vv->name, base);
+	if (vm->nvirtio == VM_MAX_VIRTIO || mmio_register(&vm->bus, base, size, &virtio_ops, vv, vv->name))
+		return errorf(err, errlen, "%s at 0x%lx: too many devices, or overlaps one", vv->name, base);
+	vm->virtio[vm->nvirtio++] = vv;
 	kprintf("rvhv: vm '%s': %s at 0x%lx (%s, %s)\n", vm->cfg->name, vv->name, base,
 		legacy ? "legacy" : "modern", what);
 	return 0;

@@ -59,6 +59,9 @@ struct hart;
 struct plic;
 struct clint;
 struct vuart;
+struct vvirtio;
+
+#define VM_MAX_VIRTIO 8
 
 struct vcpu {
 	/* Saved by the world switch (arch/riscv/switch.S): keep first, in order. */
@@ -100,6 +103,8 @@ struct vm {
 	struct plic *plic;        /* the emulated devices the VM has, or NULL */
 	struct clint *clint;
 	struct vuart *uart;
+	struct vvirtio *virtio[VM_MAX_VIRTIO]; /* its virtio devices, for a poller */
+	int nvirtio;
 	struct vcpu vcpus[MAX_VCPUS];
 	int nvcpus;
 	struct spinlock lock;
@@ -141,6 +146,9 @@ void vcpu_clear_irq(struct vcpu *v, int irq);
 int vm_console_getc(struct vm *vm);
 /* Console input arrived for this VM: move it into its UART, if it has one. */
 void vm_feed_uart(struct vm *vm);
+/* A poller's pass over the VM's virtqueues: serve what the guest made
+ * available, with its notifications off.  True if there was work. */
+bool vm_virtio_poll(struct vm *vm);
 /* The virtual CLINT deadline of vCPU v passed. */
 void vm_clint_update(struct vcpu *v);
 

@@ -229,6 +229,14 @@ static void publish_avail_event(const struct virtq *q, u8 *used)
 	vq_mb();
 }
 
+bool vq_pending(const struct virtq *q, const struct vq_mem *m)
+{
+	if (!q->ready)
+		return false;
+	u8 *avail = map_range(m, q->avail, VQ_AVAIL_SIZE(q->num));
+	return avail && rd16(avail, AVAIL_IDX) != q->last_avail;
+}
+
 int vq_pop(struct virtq *q, const struct vq_mem *m, struct vq_req *req)
 {
 	u8 *avail, *used;

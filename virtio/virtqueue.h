@@ -125,6 +125,10 @@ bool vq_need_interrupt(const struct virtq *q, const struct vq_mem *m, u16 old_us
  */
 void vq_set_notifications(struct virtq *q, const struct vq_mem *m, bool enable);
 
+/* Whether the driver has made buffers available that vq_pop has not taken
+ * yet (one read of avail->idx): a poller's cheap check before it locks. */
+bool vq_pending(const struct virtq *q, const struct vq_mem *m);
+
 /* A short description of a VQ_ERR_* value, for logs. */
 const char *vq_strerror(int err);
 

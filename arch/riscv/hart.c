@@ -121,12 +121,27 @@ void hart_poll_interrupts(struct hart *h)
 	timer_program(h);
 }
 
+/* A poller hart: serve every VM's virtqueues, so guests need no exits to
+ * submit I/O (DESIGN §6). */
+static void __attribute__((noreturn)) poller_loop(struct hart *h)
+{
+	for (;;) {
+		for (int i = 0; i < nvms; i++)
+			if (vms[i].state == VM_RUNNING)
+				vm_virtio_poll(&vms[i]);
+		if (csr_read(sip) & (MIP(IRQ_S_SOFT) | MIP(IRQ_S_TIMER)))
+			hart_poll_interrupts(h);
+	}
+}
+
 void hart_loop(struct hart *h)
 {
 	if (h->index == 0) {
 		h->tick_deadline = time_now() + platform.timebase / TICK_HZ;
 		timer_program(h);
 	}
+	if (h->poller)
+		poller_loop(h);
 	for (;;) {
 		struct vcpu *v = h->vcpu;
 		if (v && v->state == VCPU_START_PENDING && v->vm->state == VM_RUNNING) {
