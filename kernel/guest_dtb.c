@@ -234,6 +234,10 @@ static void copy_node(struct dtb *d, const void *cfg, int src, int depth)
 			d->err = len;
 		if (val && phandle_clash(name, val, len) && !d->err)
 			d->err = -FDT_ERR_BADPHANDLE;
+		/* rvhv,* properties configure rvhv (backends, disk images): not
+		 * the guest's business, and a disk image would not fit anyway. */
+		if (val && !strncmp(name, "rvhv,", 5))
+			continue;
 		prop(d, name, val, len);
 	}
 	fdt_for_each_subnode(child, cfg, src) {

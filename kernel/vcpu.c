@@ -120,6 +120,8 @@ void vcpu_run(struct vcpu *v)
 	while (v->state == VCPU_STARTED && v->vm->state == VM_RUNNING) {
 		if (v->requests)
 			handle_requests(v);
+		if (v->vm->net_pending)
+			vm_net_deliver(v->vm);
 		vcpu_arch_sync_irqs(v);
 		if (vcpu_is_machine(v))
 			vmm_check_irqs(v);

@@ -13,6 +13,7 @@
 #include "vdev/plic.h"
 #include "vdev/uart16550.h"
 #include "virtio/blk.h"
+#include "virtio/net.h"
 #include "virtio/rng.h"
 
 u64 time_now(void);
@@ -286,6 +287,7 @@ struct vvirtio {
 		struct virtio_mmio t;
 		struct virtio_blk blk;
 		struct virtio_rng rng;
+		struct virtio_net net;
 	};
 	struct vm *vm;
 	u32 irq;
@@ -309,6 +311,8 @@ static void virtio_set_irq(void *ctx, bool level)
 static void virtio_log_failure(struct vvirtio *vv)
 {
 	const char *why = vv->t.fail_reason;
+	if (!why)
+		vv->logged = NULL; /* the driver reset the device: report the next failure */
 	if (why && why != vv->logged) {
 		vv->logged = why;
 		vm_log(vv->vm, "%s: %s: device error, DEVICE_NEEDS_RESET set", vv->name, why);
@@ -364,6 +368,48 @@ static int host_backend(struct host_virtio **out, u32 device_id, const void *fdt
 	return *out ? 0 : -1;
 }
 
+/* Frames arrived for this VM's NIC: have one of its vCPUs deliver them. */
+static void net_kick(void *ctx)
+{
+	struct vm *vm = ctx;
+	__atomic_store_n(&vm->net_pending, true, __ATOMIC_RELEASE);
+	vcpu_kick(&vm->vcpus[0]);
+}
+
+void vm_net_deliver(struct vm *vm)
+{
+	__atomic_store_n(&vm->net_pending, false, __ATOMIC_RELEASE);
+	for (int i = 0; i < vm->nvirtio; i++) {
+		struct vvirtio *vv = vm->virtio[i];
+		if (vv->t.ops != &virtio_net_ops || !net_has_inbound(&vv->net))
+			continue;
+		spin_lock(&vm->dev_lock);
+		net_deliver(&vv->net);
+		virtio_log_failure(vv);
+		spin_unlock(&vm->dev_lock);
+	}
+}
+
+static int net_setup(struct vvirtio *vv, const void *fdt, int node, u64 base, char *err,
+		     size_t errlen)
+{
+	struct virtio_net *n = &vv->net;
+	int len;
+	const u8 *mac = fdt_getprop(fdt, node, "rvhv,mac", &len);
+	if (mac && len == 6) {
+		memcpy(n->mac, mac, 6);
+	} else {
+		/* locally administered, unique per VM and slot */
+		const u8 def[6] = {0x52, 0x56, 0x48, 0x56, vv->vm->id, (base >> 12) & 0xff};
+		memcpy(n->mac, def, 6);
+	}
+	n->kick = net_kick;
+	n->kick_ctx = vv->vm;
+	if (net_attach(n))
+		return errorf(err, errlen, "virtio-net: the switch is full (%d ports)", NET_MAX_PORTS);
+	return 0;
+}
+
 static int blk_backend(struct vvirtio *vv, const void *fdt, int node, char *err, size_t errlen)
 {
 	struct virtio_blk *b = &vv->blk;
@@ -410,6 +456,14 @@ static int virtio_attach(struct vm *vm, const void *fdt, int node, u64 base, u64
 		vv->name = "virtio-blk";
 		ksnprintf(what, sizeof(what), "%lu KiB on %s", vv->blk.sectors / 2,
 			  vv->blk.host ? "the platform's virtio-blk" : "a RAM image");
+	} else if (!strcmp(device, "net")) {
+		if (net_setup(vv, fdt, node, base, err, errlen))
+			return -1;
+		ops = &virtio_net_ops;
+		vv->name = "virtio-net";
+		ksnprintf(what, sizeof(what), "mac %02x:%02x:%02x:%02x:%02x:%02x on rvhv's switch",
+			  vv->net.mac[0], vv->net.mac[1], vv->net.mac[2], vv->net.mac[3],
+			  vv->net.mac[4], vv->net.mac[5]);
 	} else if (!strcmp(device, "rng")) {
 		if (host_backend(&vv->rng.host, VIRTIO_ID_RNG, fdt, node, err, errlen))
 			return -1;

@@ -105,6 +105,7 @@ struct vm {
 	struct vuart *uart;
 	struct vvirtio *virtio[VM_MAX_VIRTIO]; /* its virtio devices, for a poller */
 	int nvirtio;
+	volatile bool net_pending; /* frames wait in its NICs' inbound queues */
 	struct vcpu vcpus[MAX_VCPUS];
 	int nvcpus;
 	struct spinlock lock;
@@ -149,6 +150,8 @@ void vm_feed_uart(struct vm *vm);
 /* A poller's pass over the VM's virtqueues: serve what the guest made
  * available, with its notifications off.  True if there was work. */
 bool vm_virtio_poll(struct vm *vm);
+/* Move frames the switch queued for the VM into its receive queues. */
+void vm_net_deliver(struct vm *vm);
 /* The virtual CLINT deadline of vCPU v passed. */
 void vm_clint_update(struct vcpu *v);
 

@@ -127,8 +127,11 @@ static void __attribute__((noreturn)) poller_loop(struct hart *h)
 {
 	for (;;) {
 		for (int i = 0; i < nvms; i++)
-			if (vms[i].state == VM_RUNNING)
+			if (vms[i].state == VM_RUNNING) {
 				vm_virtio_poll(&vms[i]);
+				if (vms[i].net_pending)
+					vm_net_deliver(&vms[i]);
+			}
 		if (csr_read(sip) & (MIP(IRQ_S_SOFT) | MIP(IRQ_S_TIMER)))
 			hart_poll_interrupts(h);
 	}

@@ -3,7 +3,7 @@
 # runtime in tests/guests/lib at 0x80200000.  mboot is the exception: a
 # machine-mode guest at 0x80000000 with its own entry and no SBI.
 
-GUEST_NAMES   := hello sbi_test mmio_test victim attacker uart_irq
+GUEST_NAMES   := hello sbi_test mmio_test victim attacker uart_irq blk_test virtio_hostile
 GUEST_SRC     := tests/guests
 GUEST_OUT     := $(B)/guests
 GUEST_CC      := $(or $(CROSS),riscv64-unknown-elf-)gcc
@@ -23,6 +23,13 @@ MBOOT_OBJS    := $(GUEST_OUT)/obj/mboot.o $(GUEST_OUT)/obj/mboot_entry.o $(GUEST
 GUEST_OBJS    := $(GUEST_LIB_OBJS) $(GUEST_NAMES:%=$(GUEST_OUT)/obj/%.o) $(MBOOT_OBJS)
 
 GUESTS += $(GUEST_NAMES:%=$(GUEST_OUT)/%.elf) $(GUEST_OUT)/mboot.elf
+
+# A blank 4 MiB disk image for the RAM-backed virtio-blk of configs/test-blk*.dts
+# (rvhv,image = /incbin/(...)); in GUESTS so that every config is built after it.
+GUESTS += $(GUEST_OUT)/disk-4m.img
+$(GUEST_OUT)/disk-4m.img:
+	@mkdir -p $(dir $@)
+	rm -f $@ && truncate -s 4M $@
 
 $(GUEST_OUT)/obj/%.o: $(GUEST_SRC)/%.c
 	@mkdir -p $(dir $@)

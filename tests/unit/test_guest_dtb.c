@@ -371,6 +371,28 @@ static void test_phandle_clash(void **state)
 	release(b);
 }
 
+/* rvhv,* properties configure rvhv (a disk image, a backend): none reaches the guest. */
+static void test_rvhv_properties_not_copied(void **state)
+{
+	static const char dts[] =
+		"/dts-v1/;\n"
+		"/ { compatible = \"rvhv,config\";\n"
+		"  vm { compatible = \"rvhv,vm\"; memory = <0 0x80000000 0 0x4000000>; image = [00];\n"
+		"    devices { virtio_mmio@10001000 { compatible = \"virtio,mmio\";\n"
+		"      reg = <0 0x10001000 0 0x1000>; interrupts = <1>; rvhv,device = \"blk\";\n"
+		"      rvhv,backend = \"ram\"; rvhv,image = [00 01 02 03 04 05 06 07]; }; };\n"
+		"  };\n"
+		"};\n";
+	struct built *b = build(dts, true, 0, 0);
+	int off = node(b->dtb, "/soc/virtio_mmio@10001000");
+	assert_prop_str(b->dtb, "/soc/virtio_mmio@10001000", "compatible", "virtio,mmio");
+	assert_prop_u32(b->dtb, "/soc/virtio_mmio@10001000", "interrupts", 1);
+	assert_null(fdt_getprop(b->dtb, off, "rvhv,device", NULL));
+	assert_null(fdt_getprop(b->dtb, off, "rvhv,backend", NULL));
+	assert_null(fdt_getprop(b->dtb, off, "rvhv,image", NULL));
+	release(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -383,6 +405,7 @@ int main(void)
 		cmocka_unit_test(test_stdout_nested),
 		cmocka_unit_test(test_buffer_too_small),
 		cmocka_unit_test(test_phandle_clash),
+		cmocka_unit_test(test_rvhv_properties_not_copied),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
