@@ -14,7 +14,7 @@ GUEST_CFLAGS  := $(GUEST_ARCH) -std=gnu11 -O2 -g -Wall -Wextra -Werror \
                  -ffreestanding -nostdlib -nostdinc -fno-common -fno-stack-protector \
                  -fno-pie -fno-tree-loop-distribute-patterns \
                  -isystem $(shell $(GUEST_CC) -print-file-name=include) \
-                 -I$(GUEST_SRC)/lib -MMD -MP
+                 -I$(GUEST_SRC)/lib -I. -MMD -MP
 GUEST_LDBASE  := $(GUEST_ARCH) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segments
 GUEST_LDFLAGS := $(GUEST_LDBASE) -T $(GUEST_SRC)/guest.ld
 GUEST_LIB_SRCS := $(wildcard $(GUEST_SRC)/lib/*.c $(GUEST_SRC)/lib/*.S)

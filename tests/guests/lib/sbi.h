@@ -13,27 +13,8 @@ struct sbiret {
 	long value;
 };
 
-/* Extension IDs (spec chapter 3..12); the legacy ones are chapter 5. */
-#define SBI_EXT_LEGACY_SET_TIMER 0x00
-#define SBI_EXT_LEGACY_PUTCHAR 0x01
-#define SBI_EXT_LEGACY_GETCHAR 0x02
-#define SBI_EXT_LEGACY_SHUTDOWN 0x08
-#define SBI_EXT_BASE 0x10
-#define SBI_EXT_TIME 0x54494D45
-#define SBI_EXT_IPI 0x735049
-#define SBI_EXT_RFENCE 0x52464E43
-#define SBI_EXT_HSM 0x48534D
-#define SBI_EXT_SRST 0x53525354
-#define SBI_EXT_DBCN 0x4442434E
-
-/* Standard error codes (spec 3.2). */
-#define SBI_SUCCESS 0
-#define SBI_ERR_FAILED -1
-#define SBI_ERR_NOT_SUPPORTED -2
-#define SBI_ERR_INVALID_PARAM -3
-#define SBI_ERR_DENIED -4
-#define SBI_ERR_INVALID_ADDRESS -5
-#define SBI_ERR_ALREADY_AVAILABLE -6
+/* Extension IDs, error codes, reset types: the numbers rvhv serves. */
+#include "kernel/sbi.h"
 
 /* HSM hart states (spec 9). */
 #define SBI_HSM_STARTED 0
@@ -41,8 +22,6 @@ struct sbiret {
 #define SBI_HSM_START_PENDING 2
 #define SBI_HSM_STOP_PENDING 3
 
-#define SBI_SRST_SHUTDOWN 0
-#define SBI_SRST_COLD_REBOOT 1
 
 static inline struct sbiret sbi_ecall(unsigned long eid, unsigned long fid, unsigned long arg0,
 				      unsigned long arg1, unsigned long arg2, unsigned long arg3)
