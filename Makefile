@@ -152,15 +152,20 @@ qemu-cmd: $(VMCONFIG)
 deps:
 	./tools/setup.sh
 
-test: all unit-build
-	$(PYTHON) -m pytest -q tests
+# The Linux 6.1 guest, built from Debian's linux-source-6.1 into the cache (once).
+LINUX_IMAGE := $(RVHV_CACHE)/linux/Image
+linux:
+	./tools/build-linux.sh
+
+test: all unit-build linux
+	RVHV_LINUX_IMAGE=$(LINUX_IMAGE) $(PYTHON) -m pytest -q tests
 
 unit-build: $(UNIT_TESTS:%=$(B)/host/%)
 
 clean:
 	rm -rf $(B)
 
-.PHONY: all unit unit-build guests configs qemu qemu-gdb gdb qemu-cmd deps test clean FORCE
+.PHONY: all unit unit-build guests configs qemu qemu-gdb gdb qemu-cmd deps test clean linux FORCE
 FORCE:
 
 unit-list:

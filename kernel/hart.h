@@ -43,6 +43,8 @@ void hart_poll_interrupts(struct hart *h);
 void __attribute__((noreturn)) hart_loop(struct hart *h);
 void hart_kick(struct hart *h);
 void timer_program(struct hart *h);
+/* The same, and no later than `until` (a guest's timer a WFI waits for). */
+void timer_program_until(struct hart *h, u64 until);
 u64 time_now(void);
 
 #endif

@@ -12,6 +12,7 @@
 #include "kernel/hart.h"
 #include "kernel/lib.h"
 #include "kernel/mm.h"
+#include "virtio/net.h"
 
 extern char __image_start[], __image_end[];
 long csr_try_read_hstatus(u64 *out);
@@ -97,6 +98,26 @@ static int reserve_pollers(void)
 	return 0;
 }
 
+/* The switch's uplink to the platform's virtio-net (root property
+ * rvhv,net-uplink = <hi lo>: the platform's virtio-mmio slot), if any. */
+static int attach_uplink(void)
+{
+	char err[160];
+	const void *blob = (const void *)(uintptr_t)platform.initrd_start;
+	int len;
+	const fdt32_t *p = fdt_getprop(blob, 0, "rvhv,net-uplink", &len);
+	if (!p)
+		return 0;
+	u64 base = len == 8 ? (u64)fdt32_to_cpu(p[0]) << 32 | fdt32_to_cpu(p[1]) : 0;
+	if (net_uplink_attach(base, err, sizeof(err))) {
+		kprintf("rvhv: rvhv,net-uplink: %s\n", err);
+		return -1;
+	}
+	kprintf("rvhv: the VMs' network switch has an uplink: the platform's virtio-net at 0x%lx\n",
+		base);
+	return 0;
+}
+
 /* Pin each vCPU to a hart: the one its configuration names, else the next free. */
 static int assign_harts(void)
 {
@@ -162,7 +183,7 @@ void boot_main(u64 hartid, const void *dtb)
 		if (vm_create(&vms[i], i, &configs[i]))
 			power_off();
 	}
-	if (reserve_pollers() || assign_harts())
+	if (reserve_pollers() || assign_harts() || attach_uplink())
 		power_off();
 	for (int i = 0; i < nvms; i++) {
 		struct vm *vm = &vms[i];

@@ -71,6 +71,21 @@ static void handle_mmio(struct vcpu *v, bool write)
 	v->sepc += acc.insn_len;
 }
 
+#define INSN_WFI 0x10500073
+
+/* A WFI from the guest's kernel (from VU-mode it is simply illegal, as on a
+ * real hart with S-mode). */
+static bool is_wfi(struct vcpu *v)
+{
+	u32 insn = v->stval;
+	u8 len;
+	if (!(v->sstatus & SSTATUS_SPP))
+		return false;
+	if (insn != INSN_WFI && (insn != 0 || vcpu_arch_fetch_insn(v, &insn, &len)))
+		return false;
+	return insn == INSN_WFI;
+}
+
 static void handle_exception(struct vcpu *v, u64 cause)
 {
 	switch (cause) {
@@ -95,6 +110,10 @@ static void handle_exception(struct vcpu *v, u64 cause)
 		vcpu_inject_exception(v, EXC_INSN_ACCESS, v->stval);
 		break;
 	case EXC_VIRTUAL_INSN:
+		if (is_wfi(v)) {
+			vcpu_arch_wfi(v);
+			break;
+		}
 		if (vcpu_is_machine(v) && v->vmm.mode == PRV_M) {
 			vmm_virtual_insn(v); /* satp, sfence.vma in virtual M */
 			break;

@@ -364,7 +364,7 @@ static int host_backend(struct host_virtio **out, u32 device_id, const void *fdt
 	if (!reg || len != 8)
 		return errorf(err, errlen, "virtio: rvhv,host-reg = <hi lo> missing");
 	u64 base = (u64)fdt32_to_cpu(reg[0]) << 32 | fdt32_to_cpu(reg[1]);
-	*out = host_virtio_claim(base, device_id, 0, err, errlen);
+	*out = host_virtio_claim(base, device_id, 0, 1, err, errlen);
 	return *out ? 0 : -1;
 }
 
@@ -374,6 +374,24 @@ static void net_kick(void *ctx)
 	struct vm *vm = ctx;
 	__atomic_store_n(&vm->net_pending, true, __ATOMIC_RELEASE);
 	vcpu_kick(&vm->vcpus[0]);
+}
+
+void vm_tick(void)
+{
+	console_poll_input();
+	net_uplink_poll();
+}
+
+void vm_poll_all(void)
+{
+	for (int i = 0; i < nvms; i++) {
+		if (vms[i].state != VM_RUNNING)
+			continue;
+		vm_virtio_poll(&vms[i]);
+		if (vms[i].net_pending)
+			vm_net_deliver(&vms[i]);
+	}
+	net_uplink_poll();
 }
 
 void vm_net_deliver(struct vm *vm)

@@ -136,13 +136,16 @@ static void kick_all(struct vm *vm)
 
 void vm_shutdown(struct vm *vm, const char *why)
 {
-	__atomic_store_n(&vm->state, VM_STOPPED, __ATOMIC_RELEASE);
+	static u32 stopped;
+	if (__atomic_exchange_n(&vm->state, VM_STOPPED, __ATOMIC_ACQ_REL) == VM_STOPPED)
+		return; /* another of its vCPUs was first */
 	kprintf("rvhv: vm '%s' stopped: %s\n", vm->cfg->name, why);
 	vm_print_stats(vm);
 	kick_all(vm);
-	for (int i = 0; i < nvms; i++)
-		if (vms[i].state != VM_STOPPED)
-			return;
+	/* The VM that completes the count powers off, after its own report, so
+	 * no other VM's last words are cut off. */
+	if (__atomic_add_fetch(&stopped, 1, __ATOMIC_ACQ_REL) != (u32)nvms)
+		return;
 	kprintf("rvhv: every VM has stopped; powering off\n");
 	fw_system_reset(SBI_SRST_SHUTDOWN);
 }

@@ -150,6 +150,10 @@ void vm_feed_uart(struct vm *vm);
 /* A poller's pass over the VM's virtqueues: serve what the guest made
  * available, with its notifications off.  True if there was work. */
 bool vm_virtio_poll(struct vm *vm);
+/* rvhv's periodic work (hart 0, TICK_HZ): console input, the network uplink. */
+void vm_tick(void);
+/* A poller hart's pass over every running VM's virtqueues and network. */
+void vm_poll_all(void);
 /* Move frames the switch queued for the VM into its receive queues. */
 void vm_net_deliver(struct vm *vm);
 /* The virtual CLINT deadline of vCPU v passed. */

@@ -36,6 +36,7 @@ need_cmd bc bc
 need_cmd xz xz-utils
 need_cmd perl perl
 need_cmd sha256sum coreutils
+need_cmd flock util-linux
 [ -f "$TARBALL" ] || missing="$missing linux-source-6.1"
 [ -f /usr/include/openssl/opensslv.h ] || missing="$missing libssl-dev"
 [ -f /usr/include/libelf.h ] || missing="$missing libelf-dev"
@@ -50,8 +51,18 @@ if [ -f "$L/Image" ] && [ "$(cat "$L/Image.key" 2>/dev/null)" = "$key" ]; then
 	echo "$L/Image"
 	exit 0
 fi
-start=$(date +%s)
+# One build at a time in the cache (make test and a user may both ask for it).
 mkdir -p "$L"
+exec 9>"$L/.lock"
+if ! flock -n 9; then
+	echo "build-linux: waiting for another build in $L" >&2
+	flock 9
+	if [ -f "$L/Image" ] && [ "$(cat "$L/Image.key" 2>/dev/null)" = "$key" ]; then
+		echo "$L/Image"
+		exit 0
+	fi
+fi
+start=$(date +%s)
 
 # ---------------------------------------------------------------- source tree (once)
 SRC=$L/src
@@ -85,10 +96,13 @@ mkdir -p "$B"
 KMAKE="make -C $SRC O=$B ARCH=riscv CROSS_COMPILE=$CROSS"
 echo "CONFIG_INITRAMFS_SOURCE=\"$IRD/list\"" > "$L/initramfs.config"
 echo "build-linux: configuring (tinyconfig + $(basename "$FRAGMENT"))"
+# tinyconfig, then our fragment over it with allnoconfig (-n): symbols that only become
+# visible through the fragment stay off instead of taking their (often y) defaults.
 $KMAKE -s tinyconfig >/dev/null
-( cd "$B" && ARCH=riscv CROSS_COMPILE=$CROSS "$SRC/scripts/kconfig/merge_config.sh" -m -O "$B" \
-	"$B/.config" "$FRAGMENT" "$L/initramfs.config" >/dev/null )
-$KMAKE -s olddefconfig >/dev/null
+cp "$B/.config" "$L/tinyconfig"
+( cd "$SRC" && ARCH=riscv CROSS_COMPILE=$CROSS scripts/kconfig/merge_config.sh -n -O "$B" \
+	"$L/tinyconfig" "$FRAGMENT" "$L/initramfs.config" ) >"$L/config.log" 2>&1 ||
+	{ tail -n 20 "$L/config.log" >&2; die "configuration failed (log: $L/config.log)"; }
 # Every symbol the fragment asks for must have survived (a typo or an unmet dependency
 # otherwise silently disappears).
 for f in "$FRAGMENT" "$L/initramfs.config"; do

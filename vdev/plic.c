@@ -52,7 +52,9 @@ static u32 plic_best(const struct plic *p, u32 c, u32 floor)
 	u32 best = 0, best_prio = floor;
 
 	for (u32 w = 0; w < PLIC_WORDS; w++) {
-		u32 bits = p->pending[w] & p->enable[c][w];
+		/* A request made while its source is in service (QEMU's gateway)
+		 * waits for the completion. */
+		u32 bits = p->pending[w] & ~p->claimed[w] & p->enable[c][w];
 
 		for (; bits; bits &= bits - 1) {
 			u32 id = w * 32 + __builtin_ctz(bits);
@@ -97,9 +99,10 @@ void plic_set_level(struct plic *p, u32 source, bool level)
 	if (source == 0 || source > p->nsources)
 		return;
 	bit_put(p->level, source, level);
-	/* A claimed request is in service: the gateway holds the line's state
-	 * until the completion ("Interrupt Gateways"). */
-	if (!bit_get(p->claimed, source))
+	/* A claimed request is in service: the spec's gateway holds the line's
+	 * state until the completion ("Interrupt Gateways").  QEMU's takes the
+	 * new request at once; it is claimable after the completion. */
+	if (!bit_get(p->claimed, source) || p->qemu_gateway)
 		bit_put(p->pending, source, level);
 	plic_update(p);
 }
@@ -132,10 +135,9 @@ static void plic_complete(struct plic *p, u32 c, u32 id)
 	if (id == 0 || id > p->nsources || !bit_get(p->enable[c], id) || !bit_get(p->claimed, id))
 		return;
 	bit_put(p->claimed, id, false);
-	if (bit_get(p->level, id) && !p->qemu_gateway) {
+	if (bit_get(p->level, id) && !p->qemu_gateway)
 		bit_put(p->pending, id, true);
-		plic_update(p);
-	}
+	plic_update(p); /* a request that waited during the service is due now */
 }
 
 /* 0x000000-0x000fff: one priority register per source. */

@@ -48,7 +48,9 @@ struct plic {
 	 * every register access), not again at completion while still high.
 	 * Unmodified xv6 before 2024 relies on it: it never reads the 16550's
 	 * IIR, so the THR-empty interrupt stays asserted, and with the spec's
-	 * re-pend a single hart would take that interrupt forever.
+	 * re-pend a single hart would take that interrupt forever.  A device
+	 * raising its line while the source is claimed makes a request that is
+	 * taken after the completion, as in QEMU.
 	 */
 	bool qemu_gateway;
 	void (*set_eip)(void *ctx, int context, bool level);

@@ -76,7 +76,33 @@ int host_virtio_probe(u64 base)
 	return rd(regs, REG_DEVICE_ID);
 }
 
-int host_virtio_init(struct host_virtio *d, u64 base, u64 features, char *err, size_t errlen)
+/* Set up queue n with rings of up to HOST_QUEUE_SIZE entries. */
+static int setup_queue(struct host_virtio *d, int n, char *err, size_t errlen)
+{
+	volatile u32 *regs = d->regs;
+	struct host_queue *q = &d->q[n];
+	wr(regs, REG_QUEUE_SEL, n);
+	u32 max = rd(regs, REG_QUEUE_NUM_MAX);
+	if (max == 0)
+		return errorf(err, errlen, "virtio device at 0x%lx has no queue %d", d->base, n);
+	q->size = max < HOST_QUEUE_SIZE ? max : HOST_QUEUE_SIZE;
+	q->desc = mm_alloc(sizeof(struct vring_desc) * HOST_QUEUE_SIZE, PAGE_SIZE);
+	q->avail = mm_alloc(sizeof(struct vring_avail), PAGE_SIZE);
+	q->used = mm_alloc(sizeof(struct vring_used), PAGE_SIZE);
+	if (!q->desc || !q->avail || !q->used)
+		return errorf(err, errlen, "no memory for the rings of 0x%lx", d->base);
+	wr(regs, REG_QUEUE_NUM, q->size);
+	wr64(regs, REG_QUEUE_DESC, (u64)(uintptr_t)q->desc);
+	wr64(regs, REG_QUEUE_DRIVER, (u64)(uintptr_t)q->avail);
+	wr64(regs, REG_QUEUE_DEVICE, (u64)(uintptr_t)q->used);
+	wr(regs, REG_QUEUE_READY, 1);
+	/* Completions are polled: no interrupt wanted. */
+	q->avail->flags = 1; /* VIRTQ_AVAIL_F_NO_INTERRUPT */
+	return 0;
+}
+
+int host_virtio_init(struct host_virtio *d, u64 base, u64 features, int nqueues, char *err,
+		     size_t errlen)
 {
 	volatile u32 *regs = (volatile u32 *)(uintptr_t)base;
 	d->regs = regs;
@@ -105,62 +131,81 @@ int host_virtio_init(struct host_virtio *d, u64 base, u64 features, char *err, s
 	if (!(rd(regs, REG_STATUS) & STATUS_FEATURES_OK))
 		return errorf(err, errlen, "virtio device at 0x%lx refused features 0x%lx", base, want);
 
-	wr(regs, REG_QUEUE_SEL, 0);
-	u32 max = rd(regs, REG_QUEUE_NUM_MAX);
-	if (max == 0)
-		return errorf(err, errlen, "virtio device at 0x%lx has no queue 0", base);
-	d->qsize = max < HOST_QUEUE_SIZE ? max : HOST_QUEUE_SIZE;
-	d->desc = mm_alloc(sizeof(struct vring_desc) * HOST_QUEUE_SIZE, PAGE_SIZE);
-	d->avail = mm_alloc(sizeof(struct vring_avail), PAGE_SIZE);
-	d->used = mm_alloc(sizeof(struct vring_used), PAGE_SIZE);
-	if (!d->desc || !d->avail || !d->used)
-		return errorf(err, errlen, "no memory for the rings of 0x%lx", base);
-	wr(regs, REG_QUEUE_NUM, d->qsize);
-	wr64(regs, REG_QUEUE_DESC, (u64)(uintptr_t)d->desc);
-	wr64(regs, REG_QUEUE_DRIVER, (u64)(uintptr_t)d->avail);
-	wr64(regs, REG_QUEUE_DEVICE, (u64)(uintptr_t)d->used);
-	wr(regs, REG_QUEUE_READY, 1);
-	/* Completions are polled: no interrupt wanted. */
-	d->avail->flags = 1; /* VIRTQ_AVAIL_F_NO_INTERRUPT */
+	for (int n = 0; n < nqueues && n < HOST_MAX_QUEUES; n++)
+		if (setup_queue(d, n, err, errlen))
+			return -1;
 	wr(regs, REG_STATUS, STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK | STATUS_DRIVER_OK);
 	return 0;
 }
 
-int host_virtio_request(struct host_virtio *d, const struct host_seg *segs, int n, u32 *written)
+static void publish(struct host_virtio *d, int n, u16 head)
 {
-	if (n <= 0 || n > d->qsize)
+	struct host_queue *q = &d->q[n];
+	q->avail->ring[q->avail_idx % q->size] = head;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* descriptors before the index */
+	q->avail_idx++;
+	__atomic_store_n(&q->avail->idx, q->avail_idx, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* index before the notification */
+	wr(d->regs, REG_QUEUE_NOTIFY, n);
+}
+
+int host_virtio_request_on(struct host_virtio *d, int n, const struct host_seg *segs, int nsegs,
+			   u32 *written)
+{
+	struct host_queue *q = &d->q[n];
+	if (nsegs <= 0 || nsegs > q->size)
 		return -1;
 	spin_lock(&d->lock);
 	/* One request at a time: descriptors 0..n-1 are free whenever we get here. */
-	for (int i = 0; i < n; i++) {
-		d->desc[i].addr = segs[i].addr;
-		d->desc[i].len = segs[i].len;
-		d->desc[i].flags = (i + 1 < n ? DESC_F_NEXT : 0) | (segs[i].write ? DESC_F_WRITE : 0);
-		d->desc[i].next = i + 1 < n ? i + 1 : 0;
+	for (int i = 0; i < nsegs; i++) {
+		q->desc[i].addr = segs[i].addr;
+		q->desc[i].len = segs[i].len;
+		q->desc[i].flags = (i + 1 < nsegs ? DESC_F_NEXT : 0) | (segs[i].write ? DESC_F_WRITE : 0);
+		q->desc[i].next = i + 1 < nsegs ? i + 1 : 0;
 	}
-	d->avail->ring[d->avail_idx % d->qsize] = 0;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* descriptors before the index */
-	d->avail_idx++;
-	__atomic_store_n(&d->avail->idx, d->avail_idx, __ATOMIC_RELEASE);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* index before the notification */
-	wr(d->regs, REG_QUEUE_NOTIFY, 0);
-	u16 want = d->used_seen + 1;
-	while (__atomic_load_n(&d->used->idx, __ATOMIC_ACQUIRE) != want) {
+	publish(d, n, 0);
+	u16 want = q->used_seen + 1;
+	while (__atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE) != want) {
 		if (rd(d->regs, REG_STATUS) & (STATUS_NEEDS_RESET | STATUS_FAILED)) {
 			spin_unlock(&d->lock);
 			return -1;
 		}
 	}
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	*written = d->used->ring[d->used_seen % d->qsize].len;
-	d->used_seen = want;
+	*written = q->used->ring[q->used_seen % q->size].len;
+	q->used_seen = want;
 	d->requests++;
 	spin_unlock(&d->lock);
 	return 0;
 }
 
-struct host_virtio *host_virtio_claim(u64 base, u32 device_id, u64 features, char *err,
-				      size_t errlen)
+int host_virtio_request(struct host_virtio *d, const struct host_seg *segs, int n, u32 *written)
+{
+	return host_virtio_request_on(d, 0, segs, n, written);
+}
+
+void host_virtio_post(struct host_virtio *d, int n, u16 id, u64 addr, u32 len)
+{
+	struct host_queue *q = &d->q[n];
+	q->desc[id] = (struct vring_desc){addr, len, DESC_F_WRITE, 0};
+	publish(d, n, id);
+}
+
+bool host_virtio_take(struct host_virtio *d, int n, u16 *id, u32 *len)
+{
+	struct host_queue *q = &d->q[n];
+	if (__atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE) == q->used_seen)
+		return false;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	struct vring_used_elem e = q->used->ring[q->used_seen % q->size];
+	q->used_seen++;
+	*id = e.id;
+	*len = e.len;
+	return true;
+}
+
+struct host_virtio *host_virtio_claim(u64 base, u32 device_id, u64 features, int nqueues,
+				      char *err, size_t errlen)
 {
 	static struct spinlock claim_lock;
 	static u64 claimed[MAX_VIRTIO_SLOTS];
@@ -191,7 +236,7 @@ struct host_virtio *host_virtio_claim(u64 base, u32 device_id, u64 features, cha
 		errorf(err, errlen, "no memory");
 		return NULL;
 	}
-	if (host_virtio_init(d, base, features, err, errlen))
+	if (host_virtio_init(d, base, features, nqueues, err, errlen))
 		return NULL;
 	return d;
 }

@@ -1,5 +1,8 @@
 /* virtio-net and the inter-VM switch (see net.h). */
 #include "virtio/net.h"
+#include "kernel/lib.h"
+#include "kernel/mm.h"
+#include "virtio/host.h"
 
 #include <string.h>
 
@@ -14,6 +17,69 @@ static struct {
 	struct virtio_net *ports[NET_MAX_PORTS];
 	int nports;
 } sw;
+
+#define UPLINK_RX 16     /* receive buffers kept posted to the platform's NIC */
+#define UPLINK_HDR 12    /* virtio_net_hdr, modern */
+#define UPLINK_RXQ 0
+#define UPLINK_TXQ 1
+
+struct uplink {
+	struct host_virtio *host;
+	struct spinlock lock; /* the receive queue */
+	u8 (*rx)[UPLINK_HDR + NET_MAX_FRAME];
+	u64 rx_frames, tx_frames;
+};
+static struct uplink *uplink;
+
+int net_uplink_attach(u64 base, char *err, size_t errlen)
+{
+	struct uplink *u = mm_alloc(sizeof(*u) + UPLINK_RX * sizeof(*u->rx), 8);
+	if (!u)
+		return errorf(err, errlen, "uplink: no memory");
+	u->rx = (void *)(u + 1);
+	u->host = host_virtio_claim(base, VIRTIO_ID_NET, 0, 2, err, errlen);
+	if (!u->host)
+		return -1;
+	for (int i = 0; i < UPLINK_RX; i++)
+		host_virtio_post(u->host, UPLINK_RXQ, i, (u64)(uintptr_t)u->rx[i], sizeof(u->rx[i]));
+	__atomic_store_n(&uplink, u, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static void switch_frame(struct virtio_net *from, const u8 *frame, u16 len);
+
+void net_uplink_poll(void)
+{
+	struct uplink *u = __atomic_load_n(&uplink, __ATOMIC_ACQUIRE);
+	u16 id;
+	u32 len;
+	if (!u)
+		return;
+	spin_lock(&u->lock);
+	while (host_virtio_take(u->host, UPLINK_RXQ, &id, &len)) {
+		if (id < UPLINK_RX && len > UPLINK_HDR + 14 && len <= sizeof(u->rx[0])) {
+			u->rx_frames++;
+			switch_frame(NULL, u->rx[id] + UPLINK_HDR, len - UPLINK_HDR);
+		}
+		if (id < UPLINK_RX)
+			host_virtio_post(u->host, UPLINK_RXQ, id, (u64)(uintptr_t)u->rx[id],
+					 sizeof(u->rx[id]));
+	}
+	spin_unlock(&u->lock);
+}
+
+static void uplink_send(const u8 *frame, u16 len)
+{
+	static const u8 hdr[UPLINK_HDR];
+	struct uplink *u = __atomic_load_n(&uplink, __ATOMIC_ACQUIRE);
+	u32 written;
+	if (!u)
+		return;
+	struct host_seg segs[2] = {{(u64)(uintptr_t)hdr, UPLINK_HDR, false},
+				   {(u64)(uintptr_t)frame, len, false}};
+	if (host_virtio_request_on(u->host, UPLINK_TXQ, segs, 2, &written) == 0)
+		u->tx_frames++;
+}
 
 int net_attach(struct virtio_net *n)
 {
@@ -55,7 +121,7 @@ static void enqueue(struct virtio_net *to, const u8 *frame, u16 len)
 	to->kick(to->kick_ctx);
 }
 
-/* Forward a frame from `from` to the ports it is addressed to. */
+/* Forward a frame from `from` (NULL: the uplink) to the ports it is for. */
 static void switch_frame(struct virtio_net *from, const u8 *frame, u16 len)
 {
 	bool group = frame[0] & 1; /* broadcast or multicast */
@@ -76,6 +142,8 @@ static void switch_frame(struct virtio_net *from, const u8 *frame, u16 len)
 	}
 	for (int i = 0; i < n; i++) /* broadcast, or an unknown destination: flood */
 		enqueue(to[i], frame, len);
+	if (from)
+		uplink_send(frame, len); /* and out to the platform's network */
 }
 
 static void transmit(struct virtio_net *n)

@@ -34,6 +34,16 @@ struct virtio_net {
 
 extern const struct virtio_device_ops virtio_net_ops;
 
+/*
+ * The switch's uplink: the platform's virtio-net (QEMU -netdev user or a
+ * socket), driven by rvhv (virtio/host.c).  Frames for no VM's MAC, and
+ * broadcasts, go out through it; what it receives is switched to the VMs.
+ * base is the platform's virtio-mmio slot.  0, or -1 with a message.
+ */
+int net_uplink_attach(u64 base, char *err, size_t errlen);
+/* Take frames the uplink received (on rvhv's tick, or by a poller). */
+void net_uplink_poll(void);
+
 /* Join the switch; 0, or -1 when it is full. */
 int net_attach(struct virtio_net *n);
 /* Move inbound frames into the guest's receive buffers, as many as it has

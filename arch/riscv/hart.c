@@ -85,7 +85,14 @@ void hart_kick(struct hart *h)
 
 void timer_program(struct hart *h)
 {
+	timer_program_until(h, ~0UL);
+}
+
+void timer_program_until(struct hart *h, u64 until)
+{
 	u64 when = h->tick_deadline ? h->tick_deadline : ~0UL;
+	if (until < when)
+		when = until;
 	struct vcpu *v = h->vcpu;
 	if (!hart_features.sstc && v && v->timer_deadline < when)
 		when = v->timer_deadline;
@@ -106,7 +113,7 @@ void hart_poll_interrupts(struct hart *h)
 		return;
 	u64 now = time_now();
 	if (h->tick_deadline && now >= h->tick_deadline) {
-		console_poll_input();
+		vm_tick();
 		h->tick_deadline = now + platform.timebase / TICK_HZ;
 	}
 	struct vcpu *v = h->vcpu;
@@ -126,12 +133,7 @@ void hart_poll_interrupts(struct hart *h)
 static void __attribute__((noreturn)) poller_loop(struct hart *h)
 {
 	for (;;) {
-		for (int i = 0; i < nvms; i++)
-			if (vms[i].state == VM_RUNNING) {
-				vm_virtio_poll(&vms[i]);
-				if (vms[i].net_pending)
-					vm_net_deliver(&vms[i]);
-			}
+		vm_poll_all();
 		if (csr_read(sip) & (MIP(IRQ_S_SOFT) | MIP(IRQ_S_TIMER)))
 			hart_poll_interrupts(h);
 	}

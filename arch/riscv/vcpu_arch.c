@@ -42,9 +42,9 @@ void vcpu_arch_reset(struct vcpu *v)
 	v->regs[11] = v->start_arg;
 	v->sepc = v->start_addr;
 	v->sstatus = SSTATUS_SPP | SSTATUS_FS_INITIAL;
-	v->hstatus = (csr_read(hstatus) & ~(HSTATUS_VTW | HSTATUS_VTSR | HSTATUS_VTVM | HSTATUS_HU |
-					     HSTATUS_GVA)) |
-		     HSTATUS_SPV | HSTATUS_SPVP;
+	/* VTW: a guest's WFI traps, see vcpu_arch_wfi. */
+	v->hstatus = (csr_read(hstatus) & ~(HSTATUS_VTSR | HSTATUS_VTVM | HSTATUS_HU | HSTATUS_GVA)) |
+		     HSTATUS_SPV | HSTATUS_SPVP | HSTATUS_VTW;
 	v->timer_deadline = ~0UL;
 	v->pending_irqs = 0;
 	v->hvip_seip = false;
@@ -122,6 +122,34 @@ void vcpu_inject_exception(struct vcpu *v, u64 cause, u64 tval)
 	/* Exceptions always go to the vstvec base, vectored mode or not. */
 	v->sepc = csr_read(vstvec) & ~3UL;
 	v->sstatus |= SSTATUS_SPP;
+}
+
+#define VS_IRQS (MIP(IRQ_VS_SOFT) | MIP(IRQ_VS_TIMER) | MIP(IRQ_VS_EXT))
+
+/*
+ * The guest's WFI (trapped through hstatus.VTW).  Letting the guest wait in
+ * hardware is not enough on QEMU 7.2: a hart in WFI is not woken by the VS
+ * timer interrupt that vstimecmp raises, so an idle vCPU whose only wake-up
+ * is its own timer would sleep until something else happened to it.  So
+ * rvhv waits instead: unless something is already pending for the guest, it
+ * arms the hart's own timer for the guest's deadline as well and waits in
+ * HS-mode, where STIP and kicks from other harts wake it.  WFI may return
+ * early, so any wake-up just resumes the guest after its WFI.
+ */
+void vcpu_arch_wfi(struct vcpu *v)
+{
+	struct hart *h = v->hart;
+	v->sepc += 4;
+	if (v->pending_irqs || v->requests || v->vseip != v->hvip_seip ||
+	    (csr_read(hvip) & VS_IRQS) || (csr_read(hip) & csr_read(hie) & VS_IRQS))
+		return;
+	u64 deadline = hart_features.sstc ? csr_read(vstimecmp) : v->timer_deadline;
+	if (deadline <= time_now())
+		return;
+	timer_program_until(h, deadline);
+	wfi();
+	hart_poll_interrupts(h);
+	timer_program(h);
 }
 
 int vcpu_arch_fetch_insn(struct vcpu *v, u32 *insn, u8 *len)

@@ -12,6 +12,8 @@ void vcpu_arch_reset(struct vcpu *v);
 void vcpu_arch_sync_irqs(struct vcpu *v);
 /* Drop a VS interrupt this hart has raised in hvip (the vCPU is on this hart). */
 void vcpu_arch_clear_irq(struct vcpu *v, int irq);
+/* Emulate the guest's WFI (hstatus.VTW): wait for its next interrupt. */
+void vcpu_arch_wfi(struct vcpu *v);
 /* SBI set_timer: arm the guest's supervisor timer. */
 void vcpu_arch_set_timer(struct vcpu *v, u64 when);
 /* The instruction at the guest's pc (htinst, else HLVX); 0 or -1. */

@@ -8,7 +8,9 @@
  *   blk   /dev/vda: write a pattern to the first MiB (O_DIRECT), read it back, compare
  *   rng   /dev/hwrng: read 64 bytes
  *   net   eth0: bring the interface up
- * Every check runs under an alarm so that a dead device fails instead of hanging.
+ * Each check runs in a child process under a timeout, so that a dead device fails instead
+ * of hanging; the details of a stuck check go to the kernel log (see klog_stuck). Before
+ * powering off, init waits (briefly) for the console to send everything.
  *
  * Built by tools/build-linux.sh with riscv64-linux-gnu-gcc -static -O2.
  */
@@ -17,6 +19,8 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <linux/reboot.h>
+#include <arpa/inet.h>
+#include <linux/if_packet.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -29,10 +33,14 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #define CHECK_SECONDS 20
+#define DRAIN_SECONDS 5
+#define NET_SECONDS 60
 
 static int passed, failed;
 static char cmdline[4096];
@@ -172,6 +180,7 @@ static void check_blk(void)
 	const size_t mib = 1 << 20;
 	unsigned char *out, *in;
 	uint64_t seed, size = 0, sum_out, sum_in;
+	struct timespec now;
 	const char *err;
 	size_t len, i;
 	int fd;
@@ -194,8 +203,20 @@ static void check_blk(void)
 		close(fd);
 		return;
 	}
-	/* A pattern that differs from run to run, so stale disk contents cannot pass. */
-	seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid() ^ 0x5276687621ull;
+	/* The pattern is seeded from what the disk holds now (and the clock), so it differs
+	 * from the old contents: a write that never reached the disk cannot pass. */
+	err = xfer(fd, in, 4096, 0);
+	if (err) {
+		fail("blk", "%s", err);
+		close(fd);
+		free(out);
+		free(in);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	seed = fnv1a(in, 4096) ^ ((uint64_t)now.tv_nsec << 20) ^ (uint64_t)now.tv_sec ^ 0x5276687621ull;
+	if (seed == 0)
+		seed = 1;
 	for (i = 0; i < len; i += 8) {
 		seed ^= seed << 13;
 		seed ^= seed >> 7;
@@ -237,8 +258,16 @@ static void check_rng(void)
 	unsigned char buf[64];
 	size_t got = 0;
 	int fd, i, same = 1;
+	ssize_t n;
 
-	if (access("/dev/hwrng", F_OK) != 0)
+	/* /dev/hwrng exists whenever the hw_random core is built in; a device is behind it
+	 * only when rng_current names one. */
+	fd = open("/sys/class/misc/hw_random/rng_current", O_RDONLY);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0 || strncmp((char *)buf, "none", 4) == 0 || access("/dev/hwrng", F_OK) != 0)
 		return;
 	fd = open("/dev/hwrng", O_RDONLY);
 	if (fd < 0) {
@@ -246,7 +275,7 @@ static void check_rng(void)
 		return;
 	}
 	while (got < sizeof(buf)) {
-		ssize_t n = read(fd, buf + got, sizeof(buf) - got);
+		n = read(fd, buf + got, sizeof(buf) - got);
 		if (n <= 0) {
 			fail("rng", "read after %zu bytes: %s", got, n == 0 ? "EOF" : strerror(errno));
 			close(fd);
@@ -263,10 +292,109 @@ static void check_rng(void)
 		ok("rng", "64 bytes, %02x%02x%02x%02x...", buf[0], buf[1], buf[2], buf[3]);
 }
 
+/*
+ * Frames between two VMs over rvhv's switch (rvhv.net=ping / rvhv.net=pong),
+ * on a raw packet socket with a local experimental EtherType: "ping" sends
+ * NET_ROUNDS numbered frames with a pattern, "pong" sends each back with the
+ * pattern inverted, and ping checks every byte of every answer.
+ */
+#define NET_TYPE 0x88b5
+#define NET_ROUNDS 10
+#define NET_PAYLOAD 256
+
+struct net_msg {
+	unsigned char dst[6], src[6], type[2];
+	char tag[8]; /* "rvhvping" or "rvhvpong" */
+	uint32_t seq;
+	unsigned char data[NET_PAYLOAD];
+} __attribute__((packed));
+
+static int net_socket(int ifindex)
+{
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(NET_TYPE),
+				  .sll_ifindex = ifindex};
+	struct timeval tv = {.tv_sec = 1};
+	int s = socket(AF_PACKET, SOCK_RAW, htons(NET_TYPE));
+
+	if (s < 0 || bind(s, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		return -1;
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return s;
+}
+
+static void net_fill(struct net_msg *m, const unsigned char *src, const unsigned char *dst,
+		     const char *tag, uint32_t seq, int invert)
+{
+	memcpy(m->dst, dst, 6);
+	memcpy(m->src, src, 6);
+	m->type[0] = NET_TYPE >> 8;
+	m->type[1] = NET_TYPE & 0xff;
+	memcpy(m->tag, tag, 8);
+	m->seq = seq;
+	for (int i = 0; i < NET_PAYLOAD; i++)
+		m->data[i] = (unsigned char)((seq * 31 + i * 7) ^ (invert ? 0xff : 0));
+}
+
+static void net_ping(int s, const unsigned char *mac)
+{
+	static const unsigned char bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	struct net_msg out, in, want;
+	int answered = 0;
+
+	for (uint32_t seq = 0; seq < NET_ROUNDS; seq++) {
+		net_fill(&out, mac, bcast, "rvhvping", seq, 0);
+		net_fill(&want, mac, mac, "rvhvpong", seq, 1);
+		/* the peer may still be booting: send again each second */
+		for (int tries = 0; tries < 40; tries++) {
+			if (send(s, &out, sizeof(out), 0) != sizeof(out)) {
+				fail("net", "send: %s", strerror(errno));
+				return;
+			}
+			ssize_t n = recv(s, &in, sizeof(in), 0);
+			if (n == sizeof(in) && !memcmp(in.tag, "rvhvpong", 8) && in.seq == seq) {
+				if (memcmp(in.data, want.data, NET_PAYLOAD) || memcmp(in.dst, mac, 6)) {
+					fail("net", "answer %u corrupted", seq);
+					return;
+				}
+				answered++;
+				break;
+			}
+		}
+	}
+	if (answered == NET_ROUNDS)
+		ok("net", "%d frames of %d bytes answered by the other VM", answered,
+		   (int)sizeof(out));
+	else
+		fail("net", "%d of %d frames answered", answered, NET_ROUNDS);
+}
+
+static void net_pong(int s, const unsigned char *mac)
+{
+	struct net_msg in, out;
+	unsigned seen = 0; /* bit per sequence number answered */
+
+	for (int idle = 0; idle < 45 && seen != (1u << NET_ROUNDS) - 1;) {
+		ssize_t n = recv(s, &in, sizeof(in), 0);
+		if (n != sizeof(in) || memcmp(in.tag, "rvhvping", 8) || in.seq >= NET_ROUNDS) {
+			idle++;
+			continue;
+		}
+		net_fill(&out, mac, in.src, "rvhvpong", in.seq, 1);
+		net_fill(&in, in.src, mac, "rvhvping", in.seq, 0); /* what ping must have sent */
+		(void)send(s, &out, sizeof(out), 0);
+		seen |= 1u << out.seq;
+	}
+	if (seen == (1u << NET_ROUNDS) - 1)
+		ok("net", "answered %d frames from the other VM", NET_ROUNDS);
+	else
+		fail("net", "frames seen: 0x%x of 0x%x", seen, (1u << NET_ROUNDS) - 1);
+}
+
 static void check_net(void)
 {
 	struct ifreq ifr;
 	int s;
+	const char *role = cmdline_arg("rvhv.net");
 
 	if (access("/sys/class/net/eth0", F_OK) != 0)
 		return;
@@ -286,24 +414,148 @@ static void check_net(void)
 		else if (ioctl(s, SIOCGIFHWADDR, &ifr) < 0)
 			fail("net", "SIOCGIFHWADDR: %s", strerror(errno));
 		else {
-			unsigned char *m = (unsigned char *)ifr.ifr_hwaddr.sa_data;
-			ok("net", "eth0 up, %02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
-			   m[4], m[5]);
+			unsigned char mac[6];
+			int ps;
+			memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+			if (!role) {
+				ok("net", "eth0 up, %02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
+				   mac[2], mac[3], mac[4], mac[5]);
+			} else if (ioctl(s, SIOCGIFINDEX, &ifr) < 0 || (ps = net_socket(ifr.ifr_ifindex)) < 0) {
+				fail("net", "packet socket: %s", strerror(errno));
+			} else {
+				if (!strncmp(role, "ping", 4))
+					net_ping(ps, mac);
+				else
+					net_pong(ps, mac);
+				close(ps);
+			}
 		}
 	}
 	close(s);
 }
 
-static void run(const char *name, void (*check)(void))
+/* A line into the kernel log: printk writes it to the console by polling, so it comes out
+ * even when the tty's interrupt-driven output is stuck. */
+static void klog(const char *fmt, ...)
 {
-	int before = passed + failed;
+	char line[1024];
+	va_list ap;
+	int fd, n;
 
+	n = snprintf(line, sizeof(line), "<3>rvhv-init: ");
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	fd = open("/dev/kmsg", O_WRONLY);
+	if (fd < 0)
+		return;
+	n = (int)write(fd, line, strlen(line));
+	(void)n;
+	close(fd);
+}
+
+/* Copy a /proc file into the kernel log, a line at a time. */
+static void klog_file(const char *path)
+{
+	char buf[8192], *line, *save;
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		klog("%s: %s", path, line);
+}
+
+/* What the kernel knows about a stuck check: the process's state and where it sleeps, the
+ * interrupt counts, and (SysRq w) the stacks of every task in uninterruptible sleep. */
+static void klog_stuck(pid_t pid)
+{
+	char path[64], stat[256] = "", wchan[128] = "";
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		n = read(fd, stat, sizeof(stat) - 1);
+		stat[n > 0 ? n : 0] = 0;
+		close(fd);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		n = read(fd, wchan, sizeof(wchan) - 1);
+		wchan[n > 0 ? n : 0] = 0;
+		close(fd);
+	}
+	klog("stuck check: pid %d wchan %s stat %s", pid, wchan, stat);
+	snprintf(path, sizeof(path), "/proc/%d/stack", pid);
+	klog_file(path);
+	klog_file("/proc/interrupts");
+	fd = open("/proc/sysrq-trigger", O_WRONLY);
+	if (fd >= 0) {
+		n = write(fd, "w", 1);
+		(void)n;
+		close(fd);
+	}
+}
+
+/* Each check runs in a child so that one stuck in the kernel (an I/O that never completes
+ * sleeps uninterruptibly) is reported and left behind instead of hanging init. The child's
+ * exit status says passed (0), failed (1) or skipped (2: no device). */
+static void run(const char *name, void (*check)(void), int seconds)
+{
+	int status;
+	pid_t pid, r;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		fail(name, "fork: %s", strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		passed = failed = 0;
+		check();
+		fflush(stdout);
+		_exit(failed ? 1 : passed ? 0 : 2);
+	}
 	timed_out = 0;
-	alarm(CHECK_SECONDS);
-	check();
+	alarm(seconds);
+	r = waitpid(pid, &status, 0);
 	alarm(0);
-	if (timed_out && passed + failed == before)
-		fail(name, "timed out after %d s", CHECK_SECONDS);
+	if (r != pid) {
+		fail(name, "no result after %d s (details in the kernel log)", seconds);
+		klog("%s: no result after %d s", name, seconds);
+		klog_stuck(pid);
+		kill(pid, SIGKILL);
+	} else if (WIFSIGNALED(status)) {
+		fail(name, "killed by signal %d", WTERMSIG(status));
+	} else if (WEXITSTATUS(status) == 0) {
+		passed++;
+	} else if (WEXITSTATUS(status) == 1) {
+		failed++;
+	}
+}
+
+/* Wait until the console has sent everything: power-off does not wait for the tty, and
+ * output that stops moving means the UART's transmit interrupts stopped. */
+static void drain_console(void)
+{
+	timed_out = 0;
+	alarm(DRAIN_SECONDS);
+	if (tcdrain(1) < 0 && timed_out) {
+		klog("console output did not drain in %d s (16550 transmit interrupt lost?)",
+		     DRAIN_SECONDS);
+		klog_file("/proc/interrupts");
+	}
+	alarm(0);
 }
 
 int main(void)
@@ -326,13 +578,13 @@ int main(void)
 	printf("rvhv-init: cmdline: %s\n", cmdline);
 
 	check_cpus(ncpus);
-	run("blk", check_blk);
-	run("rng", check_rng);
-	run("net", check_net);
+	run("blk", check_blk, CHECK_SECONDS);
+	run("rng", check_rng, CHECK_SECONDS);
+	run("net", check_net, NET_SECONDS); /* waits for the other VM to boot */
 
 	printf("rvhv-init: %d passed, %d failed\n", passed, failed);
 	fflush(stdout);
-	sync();
+	drain_console();
 	syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_POWER_OFF,
 		NULL);
 	printf("rvhv-init: power-off failed: %s\n", strerror(errno));

@@ -1,0 +1,102 @@
+"""Issue 4, acceptance 3: the Linux 6.1 guest (tools/build-linux.sh, from
+Debian's linux-source-6.1) under rvhv with 2 vCPUs: its virtio-blk disk on the
+platform's virtio-blk (written and read back with checksums), virtio-rng on the
+platform's, packets exchanged with a second Linux VM over virtio-net, and
+power-off through SBI SRST."""
+import os
+import subprocess
+
+import pytest
+
+from conftest import ROOT, guest_results
+
+IMAGE = os.environ.get("RVHV_LINUX_IMAGE",
+                       os.path.expanduser("~/.cache/rvhv/linux/Image"))
+
+pytestmark = pytest.mark.skipif(not os.path.isfile(IMAGE),
+                                reason=f"{IMAGE}: build it with make linux")
+
+
+def plic(cpus, phandle):
+    ctx = " ".join(f"0x{0x8000 + i:x} 11 0x{0x8000 + i:x} 9" for i in range(cpus))
+    return f"""
+			plic@c000000 {{
+				compatible = "sifive,plic-1.0.0", "riscv,plic0";
+				reg = <0x0 0xc000000 0x0 0x600000>;
+				riscv,ndev = <95>;
+				interrupt-controller;
+				#interrupt-cells = <1>;
+				#address-cells = <0>;
+				interrupts-extended = <{ctx}>;
+				phandle = <{phandle}>;
+			}};
+			serial@10000000 {{
+				compatible = "ns16550a";
+				reg = <0x0 0x10000000 0x0 0x100>;
+				interrupts = <10>;
+				interrupt-parent = <{phandle}>;
+				clock-frequency = <0x384000>;
+			}};"""
+
+
+def virtio(slot, body, phandle):
+    return f"""
+			virtio_mmio@1000{slot}000 {{
+				compatible = "virtio,mmio";
+				reg = <0x0 0x1000{slot}000 0x0 0x1000>;
+				interrupts = <{slot}>;
+				interrupt-parent = <{phandle}>;
+				{body}
+			}};"""
+
+
+def config(tmp_path):
+    # phandles must differ between the VMs of one configuration
+    a = plic(2, "0x100") + virtio(1, 'rvhv,device = "blk"; rvhv,backend = "host"; '
+                                     'rvhv,host-reg = <0x0 0x10001000>;', "0x100") \
+        + virtio(2, 'rvhv,device = "rng"; rvhv,host-reg = <0x0 0x10002000>;', "0x100") \
+        + virtio(3, 'rvhv,device = "net";', "0x100")
+    b = plic(1, "0x200") + virtio(3, 'rvhv,device = "net";', "0x200")
+    vm = """
+	{name} {{
+		compatible = "rvhv,vm";
+		cpus = <{cpus}>;
+		memory = <0x0 0x80000000 0x0 {mem}>;
+		image = /incbin/("{image}");
+		bootargs = "console=ttyS0 earlycon=sbi rvhv.cpus={cpus} rvhv.net={role}";
+		devices {{{devices}
+		}};
+	}};"""
+    dts = "/dts-v1/;\n/ {\n\tcompatible = \"rvhv,config\";\n\t#address-cells = <2>;\n" \
+          "\t#size-cells = <2>;" \
+          + vm.format(name="linux-a", cpus=2, mem="0x10000000", image=IMAGE, role="ping", devices=a) \
+          + vm.format(name="linux-b", cpus=1, mem="0x8000000", image=IMAGE, role="pong", devices=b) \
+          + "\n};\n"
+    src, dtb = tmp_path / "linux.dts", tmp_path / "linux.dtb"
+    src.write_text(dts)
+    subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", str(dtb), str(src)], check=True)
+    return dtb
+
+
+def vm_lines(out, name):
+    return "\n".join(l[len(name) + 2:] for l in out.splitlines() if l.startswith(name + "| "))
+
+
+def test_linux_blk_rng_net_srst(machine, tmp_path):
+    disk = tmp_path / "disk.img"
+    disk.write_bytes(bytes(8 << 20))
+    m = machine(VMCONFIG=str(config(tmp_path)), HARTS=3, DISK=str(disk), timeout=180,
+                QEMUFLAGS="-device virtio-rng-device,bus=virtio-mmio-bus.1")
+    m.expect(r"linux-a\| rvhv-init: \d+ passed, \d+ failed", timeout=180)
+    m.expect(r"linux-b\| rvhv-init: \d+ passed, \d+ failed", timeout=60)
+    out = m.wait_exit(timeout=60)
+    a_oks, a_fails, _ = guest_results(vm_lines(out, "linux-a"), "rvhv-init")
+    b_oks, b_fails, _ = guest_results(vm_lines(out, "linux-b"), "rvhv-init")
+    assert a_fails == [] and b_fails == []
+    assert {"cpus", "blk", "rng", "net"} <= set(a_oks)
+    assert {"cpus", "net"} <= set(b_oks)
+    assert "linux-a| rvhv-init: up, 2 cpus" in out
+    # the data the guest wrote is in the host's image file
+    assert any(disk.read_bytes()[:1 << 20])
+    for name in ("linux-a", "linux-b"):
+        assert f"rvhv: vm '{name}' stopped: the guest asked for shutdown (SBI SRST)" in out
