@@ -63,12 +63,52 @@ void console_write(const char *s, size_t n)
 	spin_unlock(&lock);
 }
 
+static void flush_line(struct vm *vm)
+{
+	for (u32 i = 0; i < vm->out_n; i++)
+		emit(vm->id, vm->cfg->name, vm->out_line[i]);
+	vm->out_n = 0;
+	vm->out_aged = false;
+}
+
+/*
+ * With one VM its output goes out as it comes.  With several, each VM's
+ * output is gathered a line at a time and printed whole, with the VM's name,
+ * so that VMs printing at once do not cut each other's lines; a partial line
+ * (a prompt) goes out on the next tick (console_tick).
+ */
 void console_guest_write(struct vm *vm, const char *s, size_t n)
 {
-	const char *tag = nvms > 1 ? vm->cfg->name : NULL;
 	spin_lock(&lock);
-	for (size_t i = 0; i < n; i++)
-		emit(vm->id, tag, s[i]);
+	for (size_t i = 0; i < n; i++) {
+		if (nvms == 1) {
+			emit(vm->id, NULL, s[i]);
+			continue;
+		}
+		vm->out_line[vm->out_n++] = s[i];
+		if (s[i] == '\n' || vm->out_n == sizeof(vm->out_line))
+			flush_line(vm);
+	}
+	spin_unlock(&lock);
+}
+
+void console_flush(struct vm *vm)
+{
+	spin_lock(&lock);
+	flush_line(vm);
+	spin_unlock(&lock);
+}
+
+void console_tick(void)
+{
+	spin_lock(&lock);
+	for (int i = 0; i < nvms; i++) {
+		struct vm *vm = &vms[i];
+		if (vm->out_n && vm->out_aged)
+			flush_line(vm);
+		else if (vm->out_n)
+			vm->out_aged = true;
+	}
 	spin_unlock(&lock);
 }
 

@@ -17,6 +17,10 @@ struct vm;
 void console_init(u64 uart_base);
 /* Output from a guest (SBI putchar/DBCN, later the emulated UART). */
 void console_guest_write(struct vm *vm, const char *s, size_t n);
+/* Print what the VM has not finished a line of (before rvhv speaks of it). */
+void console_flush(struct vm *vm);
+/* Print partial guest lines that waited a tick (called on hypervisor ticks). */
+void console_tick(void);
 /* Read the physical UART and route what arrived (called on hypervisor ticks). */
 void console_poll_input(void);
 /* Next input byte queued for vm, or -1. */

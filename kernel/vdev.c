@@ -378,6 +378,7 @@ static void net_kick(void *ctx)
 
 void vm_tick(void)
 {
+	console_tick();
 	console_poll_input();
 	net_uplink_poll();
 }

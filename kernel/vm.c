@@ -5,6 +5,7 @@
 #include <libfdt.h>
 
 #include "arch/riscv/firmware.h"
+#include "kernel/console.h"
 #include "kernel/guest_dtb.h"
 #include "kernel/hart.h"
 #include "kernel/lib.h"
@@ -139,6 +140,7 @@ void vm_shutdown(struct vm *vm, const char *why)
 	static u32 stopped;
 	if (__atomic_exchange_n(&vm->state, VM_STOPPED, __ATOMIC_ACQ_REL) == VM_STOPPED)
 		return; /* another of its vCPUs was first */
+	console_flush(vm); /* its last words first */
 	kprintf("rvhv: vm '%s' stopped: %s\n", vm->cfg->name, why);
 	vm_print_stats(vm);
 	kick_all(vm);
@@ -152,6 +154,7 @@ void vm_shutdown(struct vm *vm, const char *why)
 
 void vm_reset(struct vm *vm, const char *why)
 {
+	console_flush(vm);
 	kprintf("rvhv: vm '%s' resetting: %s\n", vm->cfg->name, why);
 	__atomic_store_n(&vm->state, VM_RESETTING, __ATOMIC_RELEASE);
 	for (int i = 0; i < vm->nvcpus; i++)

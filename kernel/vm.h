@@ -110,6 +110,10 @@ struct vm {
 	int nvcpus;
 	struct spinlock lock;
 	u32 incidents; /* log lines about the guest's faults, for rate limiting */
+	/* console output not printed yet: a partial line, with several VMs */
+	char out_line[160];
+	u32 out_n;
+	bool out_aged; /* the partial line has waited a tick: print it */
 	/* console input for this VM (SBI getchar, DBCN read) */
 	char in_buf[64];
 	volatile u32 in_head, in_tail;

@@ -2,13 +2,13 @@
 Debian's linux-source-6.1) under rvhv with 2 vCPUs: its virtio-blk disk on the
 platform's virtio-blk (written and read back with checksums), virtio-rng on the
 platform's, packets exchanged with a second Linux VM over virtio-net, and
-power-off through SBI SRST."""
+power-off through SBI SRST; and the network switch's uplink."""
 import os
 import subprocess
 
 import pytest
 
-from conftest import ROOT, guest_results
+from conftest import guest_results
 
 IMAGE = os.environ.get("RVHV_LINUX_IMAGE",
                        os.path.expanduser("~/.cache/rvhv/linux/Image"))
@@ -16,8 +16,23 @@ IMAGE = os.environ.get("RVHV_LINUX_IMAGE",
 pytestmark = pytest.mark.skipif(not os.path.isfile(IMAGE),
                                 reason=f"{IMAGE}: build it with make linux")
 
+ROOT_HEAD = ('/dts-v1/;\n/ {\n\tcompatible = "rvhv,config";\n'
+             '\t#address-cells = <2>;\n\t#size-cells = <2>;\n')
+
+VM = """
+	{name} {{
+		compatible = "rvhv,vm";
+		cpus = <{cpus}>;
+		memory = <0x0 0x80000000 0x0 {mem}>;
+		image = /incbin/("{image}");
+		bootargs = "console=ttyS0 earlycon=sbi rvhv.cpus={cpus} rvhv.net={role}";
+		devices {{{devices}
+		}};
+	}};"""
+
 
 def plic(cpus, phandle):
+    """A PLIC and a 16550 (phandles must differ between the VMs of one config)."""
     ctx = " ".join(f"0x{0x8000 + i:x} 11 0x{0x8000 + i:x} 9" for i in range(cpus))
     return f"""
 			plic@c000000 {{
@@ -50,28 +65,7 @@ def virtio(slot, body, phandle):
 			}};"""
 
 
-def config(tmp_path):
-    # phandles must differ between the VMs of one configuration
-    a = plic(2, "0x100") + virtio(1, 'rvhv,device = "blk"; rvhv,backend = "host"; '
-                                     'rvhv,host-reg = <0x0 0x10001000>;', "0x100") \
-        + virtio(2, 'rvhv,device = "rng"; rvhv,host-reg = <0x0 0x10002000>;', "0x100") \
-        + virtio(3, 'rvhv,device = "net";', "0x100")
-    b = plic(1, "0x200") + virtio(3, 'rvhv,device = "net";', "0x200")
-    vm = """
-	{name} {{
-		compatible = "rvhv,vm";
-		cpus = <{cpus}>;
-		memory = <0x0 0x80000000 0x0 {mem}>;
-		image = /incbin/("{image}");
-		bootargs = "console=ttyS0 earlycon=sbi rvhv.cpus={cpus} rvhv.net={role}";
-		devices {{{devices}
-		}};
-	}};"""
-    dts = "/dts-v1/;\n/ {\n\tcompatible = \"rvhv,config\";\n\t#address-cells = <2>;\n" \
-          "\t#size-cells = <2>;" \
-          + vm.format(name="linux-a", cpus=2, mem="0x10000000", image=IMAGE, role="ping", devices=a) \
-          + vm.format(name="linux-b", cpus=1, mem="0x8000000", image=IMAGE, role="pong", devices=b) \
-          + "\n};\n"
+def compile_dts(tmp_path, dts):
     src, dtb = tmp_path / "linux.dts", tmp_path / "linux.dtb"
     src.write_text(dts)
     subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", str(dtb), str(src)], check=True)
@@ -83,9 +77,18 @@ def vm_lines(out, name):
 
 
 def test_linux_blk_rng_net_srst(machine, tmp_path):
+    a = plic(2, "0x100") + virtio(1, 'rvhv,device = "blk"; rvhv,backend = "host"; '
+                                     'rvhv,host-reg = <0x0 0x10001000>;', "0x100") \
+        + virtio(2, 'rvhv,device = "rng"; rvhv,host-reg = <0x0 0x10002000>;', "0x100") \
+        + virtio(3, 'rvhv,device = "net";', "0x100")
+    b = plic(1, "0x200") + virtio(3, 'rvhv,device = "net";', "0x200")
+    dts = ROOT_HEAD \
+        + VM.format(name="linux-a", cpus=2, mem="0x10000000", image=IMAGE, role="ping", devices=a) \
+        + VM.format(name="linux-b", cpus=1, mem="0x8000000", image=IMAGE, role="pong", devices=b) \
+        + "\n};\n"
     disk = tmp_path / "disk.img"
     disk.write_bytes(bytes(8 << 20))
-    m = machine(VMCONFIG=str(config(tmp_path)), HARTS=3, DISK=str(disk), timeout=180,
+    m = machine(VMCONFIG=str(compile_dts(tmp_path, dts)), HARTS=3, DISK=str(disk), timeout=180,
                 QEMUFLAGS="-device virtio-rng-device,bus=virtio-mmio-bus.1")
     m.expect(r"linux-a\| rvhv-init: \d+ passed, \d+ failed", timeout=180)
     m.expect(r"linux-b\| rvhv-init: \d+ passed, \d+ failed", timeout=60)
@@ -96,7 +99,27 @@ def test_linux_blk_rng_net_srst(machine, tmp_path):
     assert {"cpus", "blk", "rng", "net"} <= set(a_oks)
     assert {"cpus", "net"} <= set(b_oks)
     assert "linux-a| rvhv-init: up, 2 cpus" in out
+    assert "linux-a| ok net (10 frames of 282 bytes answered by the other VM)" in out
     # the data the guest wrote is in the host's image file
     assert any(disk.read_bytes()[:1 << 20])
     for name in ("linux-a", "linux-b"):
         assert f"rvhv: vm '{name}' stopped: the guest asked for shutdown (SBI SRST)" in out
+
+
+def test_linux_net_uplink(machine, tmp_path):
+    """The switch's uplink: a VM's ARP request reaches QEMU's user network (the
+    platform's virtio-net, driven by rvhv) and the gateway's reply comes back."""
+    devices = plic(1, "0x100") + virtio(1, 'rvhv,device = "net";', "0x100")
+    dts = ROOT_HEAD + "\trvhv,net-uplink = <0x0 0x10003000>;" \
+        + VM.format(name="linux-u", cpus=1, mem="0x8000000", image=IMAGE, role="uplink",
+                    devices=devices) + "\n};\n"
+    m = machine(VMCONFIG=str(compile_dts(tmp_path, dts)), HARTS=1, timeout=120,
+                QEMUFLAGS="-netdev user,id=n0 -device virtio-net-device,netdev=n0,"
+                          "bus=virtio-mmio-bus.2")
+    m.expect(r"rvhv: the VMs' network switch has an uplink: the platform's virtio-net at "
+             r"0x10003000")
+    m.expect(r"rvhv-init: \d+ passed, \d+ failed", timeout=120)
+    out = m.wait_exit(timeout=60)
+    oks, fails, _ = guest_results(out, "rvhv-init")
+    assert fails == [] and "net" in oks
+    assert "10.0.2.2 is at 52:55:0a:00:02:02 (over the uplink)" in out   # slirp's gateway MAC

@@ -390,6 +390,46 @@ static void net_pong(int s, const unsigned char *mac)
 		fail("net", "frames seen: 0x%x of 0x%x", seen, (1u << NET_ROUNDS) - 1);
 }
 
+/*
+ * rvhv.net=uplink: through rvhv's switch and its uplink to the platform's
+ * NIC (QEMU user networking), ask for the gateway's MAC with an ARP request
+ * (10.0.2.15 asks who has 10.0.2.2) and check that an answer comes back.
+ */
+static void net_uplink(int ifindex, const unsigned char *mac)
+{
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(0x0806),
+				  .sll_ifindex = ifindex};
+	struct timeval tv = {.tv_sec = 1};
+	unsigned char req[42] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, ans[64];
+	int s = socket(AF_PACKET, SOCK_RAW, htons(0x0806));
+
+	if (s < 0 || bind(s, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		fail("net", "arp socket: %s", strerror(errno));
+		return;
+	}
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	memcpy(req + 6, mac, 6);
+	static const unsigned char arp[] = {0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 1};
+	memcpy(req + 12, arp, sizeof(arp));
+	memcpy(req + 22, mac, 6);
+	static const unsigned char ips[] = {10, 0, 2, 15, 0, 0, 0, 0, 0, 0, 10, 0, 2, 2};
+	memcpy(req + 28, ips, sizeof(ips));
+	for (int tries = 0; tries < 20; tries++) {
+		if (send(s, req, sizeof(req), 0) != sizeof(req))
+			break;
+		ssize_t n = recv(s, ans, sizeof(ans), 0);
+		/* an ARP reply (op 2) from 10.0.2.2 */
+		if (n >= 42 && ans[21] == 2 && !memcmp(ans + 28, ips + 10, 4)) {
+			ok("net", "10.0.2.2 is at %02x:%02x:%02x:%02x:%02x:%02x (over the uplink)",
+			   ans[22], ans[23], ans[24], ans[25], ans[26], ans[27]);
+			close(s);
+			return;
+		}
+	}
+	fail("net", "no ARP reply from 10.0.2.2");
+	close(s);
+}
+
 static void check_net(void)
 {
 	struct ifreq ifr;
@@ -423,7 +463,9 @@ static void check_net(void)
 			} else if (ioctl(s, SIOCGIFINDEX, &ifr) < 0 || (ps = net_socket(ifr.ifr_ifindex)) < 0) {
 				fail("net", "packet socket: %s", strerror(errno));
 			} else {
-				if (!strncmp(role, "ping", 4))
+				if (!strncmp(role, "uplink", 6))
+					net_uplink(ifr.ifr_ifindex, mac);
+				else if (!strncmp(role, "ping", 4))
 					net_ping(ps, mac);
 				else
 					net_pong(ps, mac);
