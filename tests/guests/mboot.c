@@ -36,7 +36,7 @@
 #define TICK_INTERVAL (TIMEBASE / 100)
 #define WAIT_LIMIT (10 * TIMEBASE) /* how long hart 0 waits for the others */
 
-#define MSTATUS_MIE (1UL << 3)
+#define MSTATUS_MPIE (1UL << 7)
 #define MSTATUS_MPP (3UL << 11)
 #define MSTATUS_MPP_S (1UL << 11)
 #define MIE_MTIE (1UL << 7)
@@ -209,7 +209,14 @@ static void clint_timer_init(unsigned long hart)
 	*(volatile uint64_t *)CLINT_MTIMECMP(hart) = mtime() + TICK_INTERVAL;
 	csr_write(mscratch, (unsigned long)s);
 	csr_write(mtvec, (unsigned long)timervec);
-	csr_set(mstatus, MSTATUS_MIE);
+	/*
+	 * M interrupts on through MPIE, so that mret turns them on as it leaves
+	 * M-mode.  xv6 sets MIE here instead: then a timer interrupt that is
+	 * already due (a loaded host, every M CSR access an exit) is taken
+	 * before start's own mret, overwrites mepc and MPP, and that mret goes
+	 * to U-mode at the wrong place -- on real hardware just as under rvhv.
+	 */
+	csr_set(mstatus, MSTATUS_MPIE);
 	csr_set(mie, MIE_MTIE);
 }
 
