@@ -41,11 +41,13 @@ static void uart_set_irq(void *ctx, bool level)
 }
 
 /*
- * After the model changed (a guest access, received bytes): re-raise a line
- * that is still high, as QEMU's 16550 does on every update.  With the QEMU
- * gateway (vdev/plic.h) that is what forwards the next request, e.g. for a
- * byte received while an unacknowledged THR-empty interrupt holds the line
- * high; with the spec's gateway it changes nothing.
+ * After the model changed (a register write, an RBR or IIR read, received
+ * bytes): re-raise a line that is still high, as QEMU's 16550 does on those
+ * updates.  With the QEMU gateway (vdev/plic.h) that is what forwards the
+ * next request, e.g. for a byte received while an unacknowledged THR-empty
+ * interrupt holds the line high; with the spec's gateway it changes nothing.
+ * Plain LSR reads do not count: xv6 polls LSR in its handler while THR-empty
+ * stays pending, and a request per poll would never let it out.
  */
 static void uart_updated(struct vuart *vu)
 {
@@ -73,7 +75,8 @@ static int uart_access(void *dev, u64 off, struct mmio_access *acc)
 	struct vuart *vu = dev;
 	int r = uart16550_access(&vu->u, off, acc);
 	uart_refill(vu); /* a read of RBR may have made room */
-	uart_updated(vu);
+	if (acc->write || off == 0 || off == 2) /* RBR/THR, IIR/FCR */
+		uart_updated(vu);
 	return r;
 }
 
