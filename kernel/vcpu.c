@@ -12,9 +12,7 @@
 static void handle_requests(struct vcpu *v)
 {
 	u32 req = __atomic_exchange_n(&v->requests, 0, __ATOMIC_ACQ_REL);
-	if (req & VCPU_REQ_FENCE_GVMA)
-		hfence_gvma_vmid(v->vm->vmid);
-	if (req & (VCPU_REQ_FENCE_VVMA | VCPU_REQ_FENCE_GVMA))
+	if (req & VCPU_REQ_FENCE_VVMA)
 		hfence_vvma_all();
 	if (req & VCPU_REQ_TIMER)
 		timer_program(v->hart);

@@ -16,6 +16,12 @@ struct vdev_type {
 
 int vdev_attach_all(struct vm *vm, char *err, size_t errlen);
 
+/* The PLIC source in a device node's "interrupts" (0 if none). */
+u32 vdev_node_irq(const void *fdt, int node);
+/* virtio,mmio slots: an empty one, or a device named by rvhv,device (vvirtio.c). */
+int virtio_attach(struct vm *vm, const void *fdt, int node, u64 base, u64 size, char *err,
+		  size_t errlen);
+
 int testdev_attach(struct vm *vm, const void *fdt, int node, u64 base, u64 size, char *err,
 		   size_t errlen);
 

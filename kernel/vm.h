@@ -27,7 +27,6 @@ enum vm_state {
 
 /* Requests other harts post to a vCPU; handled before it re-enters the guest. */
 #define VCPU_REQ_FENCE_VVMA (1U << 0) /* hfence.vvma: SBI remote sfence.vma */
-#define VCPU_REQ_FENCE_GVMA (1U << 1) /* hfence.gvma: SBI remote hfence */
 #define VCPU_REQ_TIMER (1U << 3)      /* a virtual CLINT deadline changed: reprogram */
 
 /* Privilege levels, as in mstatus.MPP. */

@@ -6,7 +6,6 @@
 #include "arch/riscv/csr.h"
 #include "arch/riscv/firmware.h"
 #include "arch/riscv/vcpu_arch.h"
-#include "kernel/console.h"
 #include "kernel/hart.h"
 #include "kernel/lib.h"
 
