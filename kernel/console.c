@@ -21,6 +21,9 @@ static int last_writer = -2; /* VM id, -1 = rvhv, -2 = nobody yet */
 static bool at_line_start = true;
 static int focus;            /* VM receiving keyboard input */
 static bool escaped;         /* Ctrl-] seen, waiting for the command key */
+static char pending;         /* a command waiting for its VM number: 'k' or 'r' */
+static volatile bool panicking; /* a hart is dying: it prints without the lock */
+bool console_debug_keys;
 
 void console_init(u64 uart_base)
 {
@@ -57,10 +60,20 @@ static void emit(int who, const char *tag, char c)
 
 void console_write(const char *s, size_t n)
 {
+	if (panicking) { /* the lock may be held by the hart that panicked */
+		for (size_t i = 0; i < n; i++)
+			emit(-1, NULL, s[i]);
+		return;
+	}
 	spin_lock(&lock);
 	for (size_t i = 0; i < n; i++)
 		emit(-1, NULL, s[i]);
 	spin_unlock(&lock);
+}
+
+void console_panic(void)
+{
+	panicking = true;
 }
 
 static void flush_line(struct vm *vm)
@@ -131,6 +144,29 @@ int console_getc(struct vm *vm)
 	return (u8)c;
 }
 
+static void help(void)
+{
+	kprintf("rvhv: Ctrl-] then: 0-9 input to that vm, l list vms, s exit statistics, "
+		"k<n> stop vm n, r<n> restart vm n, d dump vCPU state, Ctrl-] a literal Ctrl-]%s\n",
+		console_debug_keys ? ", ! panic (rvhv,debug-keys)" : "");
+}
+
+/* The second key of Ctrl-] k<n> and Ctrl-] r<n>. */
+static void vm_command(char cmd, char c)
+{
+	if (c < '0' || c > '9' || c - '0' >= nvms) {
+		kprintf("rvhv: no vm %c\n", c);
+		return;
+	}
+	struct vm *vm = &vms[c - '0'];
+	if (cmd == 'k' && vm->state == VM_STOPPED)
+		kprintf("rvhv: vm '%s' is stopped already\n", vm->cfg->name);
+	else if (cmd == 'k')
+		vm_shutdown(vm, "stopped from the console");
+	else
+		vm_restart(vm, "restarted from the console");
+}
+
 static void escape_command(char c)
 {
 	if (c >= '0' && c <= '9') {
@@ -145,11 +181,16 @@ static void escape_command(char c)
 			vm_print_stats(&vms[i]);
 	} else if (c == 'l') {
 		vm_print_list();
+	} else if (c == 'k' || c == 'r') {
+		pending = c;
+	} else if (c == 'd') {
+		vm_dump_state();
+	} else if (c == '!' && console_debug_keys) {
+		panic("Ctrl-] ! on the console");
 	} else if (c == CONSOLE_ESCAPE) {
 		queue_input(&vms[focus], c);
 	} else {
-		kprintf("rvhv: Ctrl-] then: 0-9 input to that vm, l list vms, s exit statistics, "
-			"Ctrl-] a literal Ctrl-]\n");
+		help();
 	}
 }
 
@@ -159,7 +200,11 @@ void console_poll_input(void)
 		return;
 	while (uart[UART_LSR] & LSR_DR) {
 		char c = uart[UART_RBR];
-		if (escaped) {
+		if (pending) {
+			char cmd = pending;
+			pending = 0;
+			vm_command(cmd, c);
+		} else if (escaped) {
 			escaped = false;
 			escape_command(c);
 		} else if (c == CONSOLE_ESCAPE) {

@@ -3,7 +3,10 @@
  * each line a guest prints starts with its VM's name; keyboard input goes
  * to one VM at a time, switched with the escape key Ctrl-] then:
  *   0..9  send input to that VM     s  exit statistics
- *   l     list VMs                  ?  help       Ctrl-]  a literal Ctrl-]
+ *   l     list VMs and their state  d  dump every vCPU's state
+ *   k<n>  stop VM n                 r<n>  restart VM n (reset, or boot if stopped)
+ *   ?     help                      Ctrl-]  a literal Ctrl-]
+ *   !     panic on purpose, with root property rvhv,debug-keys (tests the fatal path)
  */
 #ifndef RVHV_CONSOLE_H
 #define RVHV_CONSOLE_H
@@ -27,5 +30,9 @@ void console_poll_input(void);
 int console_getc(struct vm *vm);
 /* rvhv's own output; used by kprintf. */
 void console_write(const char *s, size_t n);
+/* A fatal error: from now on print without taking the console lock. */
+void console_panic(void);
+/* Ctrl-] ! is enabled (the config's root has rvhv,debug-keys). */
+extern bool console_debug_keys;
 
 #endif

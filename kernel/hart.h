@@ -46,5 +46,7 @@ void timer_program(struct hart *h);
 /* The same, and no later than `until` (a guest's timer a WFI waits for). */
 void timer_program_until(struct hart *h, u64 until);
 u64 time_now(void);
+/* This hart's trap and hypervisor CSRs, for a panic's dump. */
+void hart_dump_csrs(void);
 
 #endif

@@ -19,6 +19,8 @@ int errorf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "rvhv: panic: ..." with a state dump of this hart and halt it. */
 void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* x1..x31, four to a line, with their ABI names. */
+void dump_regs(const u64 *regs);
 #endif
 
 #define BUG_ON(c)                                                         \

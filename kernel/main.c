@@ -183,6 +183,8 @@ void boot_main(u64 hartid, const void *dtb)
 		if (vm_create(&vms[i], i, &configs[i]))
 			power_off();
 	}
+	console_debug_keys = fdt_getprop((const void *)(uintptr_t)platform.initrd_start, 0,
+					 "rvhv,debug-keys", NULL) != NULL;
 	if (reserve_pollers() || assign_harts() || attach_uplink())
 		power_off();
 	for (int i = 0; i < nvms; i++) {
@@ -207,17 +209,22 @@ void hart_secondary_main(void)
 
 void panic(const char *fmt, ...)
 {
+	static u32 panicked;
+	if (__atomic_exchange_n(&panicked, 1, __ATOMIC_ACQ_REL))
+		for (;;) /* another hart is reporting its own: let it finish */
+			wfi();
+	console_panic();
 	char buf[200];
 	va_list ap;
 	va_start(ap, fmt);
 	kvsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	struct hart *h = this_hart();
-	kprintf("rvhv: panic on hart %lu: %s\n", h ? h->hartid : ~0UL, buf);
-	if (h && h->vcpu) {
-		struct vcpu *v = h->vcpu;
-		kprintf("rvhv: vm '%s' vcpu %d: sepc %lx scause %lx stval %lx htval %lx htinst %lx\n",
-			v->vm->cfg->name, v->id, v->sepc, v->scause, v->stval, v->htval, v->htinst);
-	}
+	kprintf("\nrvhv: panic on hart %lu: %s\n", h ? h->hartid : ~0UL, buf);
+	hart_dump_csrs();
+	if (h && h->vcpu)
+		kprintf("rvhv: this hart runs vm '%s' vcpu %d\n", h->vcpu->vm->cfg->name, h->vcpu->id);
+	vm_dump_state();
+	kprintf("rvhv: halted after the panic on hart %lu\n", h ? h->hartid : ~0UL);
 	power_off();
 }

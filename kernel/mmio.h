@@ -16,6 +16,8 @@ struct mmio_ops {
 	 * Returns 0, or nonzero for an access the device rejects (the guest
 	 * receives an access fault, as from a real bus error). */
 	int (*access)(void *dev, u64 off, struct mmio_access *acc);
+	/* Back to the state after power-on, when the VM resets (optional). */
+	void (*reset)(void *dev);
 };
 
 struct mmio_region {

@@ -144,6 +144,8 @@ void vcpu_run(struct vcpu *v)
 			vmm_check_irqs(v);
 		vcpu_enter(v);
 		u64 cause = v->scause;
+		struct exit_record *e = &v->exit_log[v->exit_seq++ % VCPU_EXIT_LOG];
+		*e = (struct exit_record){cause, v->sepc, v->stval, v->htval};
 		if (cause & CAUSE_IRQ) {
 			v->exits[NR_EXC + (cause & 0xf)]++;
 			hart_poll_interrupts(v->hart);

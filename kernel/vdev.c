@@ -77,7 +77,13 @@ static int uart_access(void *dev, u64 off, struct mmio_access *acc)
 	return r;
 }
 
-static const struct mmio_ops uart_ops = {.access = uart_access};
+static void uart_reset(void *dev)
+{
+	struct vuart *vu = dev;
+	uart16550_init(&vu->u, uart_tx, uart_set_irq, vu);
+}
+
+static const struct mmio_ops uart_ops = {.access = uart_access, .reset = uart_reset};
 
 void vm_feed_uart(struct vm *vm)
 {
@@ -141,7 +147,16 @@ static int plic_mmio(void *dev, u64 off, struct mmio_access *acc)
 	return plic_access(dev, off, acc);
 }
 
-static const struct mmio_ops plic_ops = {.access = plic_mmio};
+/* The vCPU lines it drove are cleared by vm_load. */
+static void plic_reset(void *dev)
+{
+	struct plic *p = dev;
+	bool qemu_gateway = p->qemu_gateway;
+	plic_init(p, p->nsources, p->ncontexts, p->set_eip, p->ctx);
+	p->qemu_gateway = qemu_gateway;
+}
+
+static const struct mmio_ops plic_ops = {.access = plic_mmio, .reset = plic_reset};
 
 static int plic_attach(struct vm *vm, const void *fdt, int node, u64 base, u64 size, char *err,
 		       size_t errlen)
@@ -205,12 +220,23 @@ void vm_clint_update(struct vcpu *v)
 	spin_unlock(&vm->dev_lock);
 }
 
+static void clint_reset(void *dev)
+{
+	struct clint *c = dev;
+	struct vm *vm = c->ctx;
+	clint_init(c, vm->cfg->ncpus, vm);
+	c->now = clint_now;
+	c->set_mtip = clint_set_mtip;
+	c->set_msip = clint_set_msip;
+	c->arm = clint_arm;
+}
+
 static int clint_mmio(void *dev, u64 off, struct mmio_access *acc)
 {
 	return clint_access(dev, off, acc);
 }
 
-static const struct mmio_ops clint_ops = {.access = clint_mmio};
+static const struct mmio_ops clint_ops = {.access = clint_mmio, .reset = clint_reset};
 
 static int clint_attach(struct vm *vm, const void *fdt, int node, u64 base, u64 size, char *err,
 			size_t errlen)
@@ -218,11 +244,8 @@ static int clint_attach(struct vm *vm, const void *fdt, int node, u64 base, u64 
 	struct clint *c = mm_alloc(sizeof(*c), 8);
 	if (!c)
 		return errorf(err, errlen, "clint: no memory");
-	clint_init(c, vm->cfg->ncpus, vm);
-	c->now = clint_now;
-	c->set_mtip = clint_set_mtip;
-	c->set_msip = clint_set_msip;
-	c->arm = clint_arm;
+	c->ctx = vm;
+	clint_reset(c);
 	if (vm->clint || mmio_register(&vm->bus, base, size, &clint_ops, c, "clint"))
 		return errorf(err, errlen, "clint at 0x%lx: a second CLINT, or overlaps a device", base);
 	vm->clint = c;

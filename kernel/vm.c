@@ -5,6 +5,7 @@
 #include <libfdt.h>
 
 #include "arch/riscv/firmware.h"
+#include "arch/riscv/vcpu_arch.h"
 #include "kernel/console.h"
 #include "kernel/guest_dtb.h"
 #include "kernel/hart.h"
@@ -96,6 +97,18 @@ void vm_load(struct vm *vm)
 		if (&vm->vcpus[i] != this_hart()->vcpu)
 			while (vm->vcpus[i].running)
 				;
+	/* Devices back to their power-on state, and with them the interrupt
+	 * lines they drive (a first boot finds them so already). */
+	spin_lock(&vm->dev_lock);
+	for (int i = 0; i < vm->bus.n; i++)
+		if (vm->bus.regions[i].ops->reset)
+			vm->bus.regions[i].ops->reset(vm->bus.regions[i].dev);
+	for (int i = 0; i < vm->nvcpus; i++) {
+		vm->vcpus[i].vseip = false;
+		vm->vcpus[i].vmm.lines = 0;
+		vm->vcpus[i].vmm.timer_deadline = ~0UL;
+	}
+	spin_unlock(&vm->dev_lock);
 	memset((void *)(uintptr_t)vm->ram_hpa, 0, cfg->mem_size);
 	loader_plan(cfg->image, cfg->image_size, cfg->image_addr, cfg->mem_base, cfg->mem_size, &plan,
 		    err, sizeof(err));
@@ -135,17 +148,19 @@ static void kick_all(struct vm *vm)
 		vcpu_kick(&vm->vcpus[i]);
 }
 
+/* VMs stopped and reported; the one that makes it nvms powers the machine off. */
+static u32 stopped;
+
 void vm_shutdown(struct vm *vm, const char *why)
 {
-	static u32 stopped;
-	if (__atomic_exchange_n(&vm->state, VM_STOPPED, __ATOMIC_ACQ_REL) == VM_STOPPED)
+	int was = __atomic_exchange_n(&vm->state, VM_STOPPED, __ATOMIC_ACQ_REL);
+	if (was == VM_STOPPED)
 		return; /* another of its vCPUs was first */
 	console_flush(vm); /* its last words first */
 	kprintf("rvhv: vm '%s' stopped: %s\n", vm->cfg->name, why);
 	vm_print_stats(vm);
 	kick_all(vm);
-	/* The VM that completes the count powers off, after its own report, so
-	 * no other VM's last words are cut off. */
+	/* Counted after its report, so no other VM's last words are cut off. */
 	if (__atomic_add_fetch(&stopped, 1, __ATOMIC_ACQ_REL) != (u32)nvms)
 		return;
 	kprintf("rvhv: every VM has stopped; powering off\n");
@@ -160,6 +175,21 @@ void vm_reset(struct vm *vm, const char *why)
 	for (int i = 0; i < vm->nvcpus; i++)
 		vm->vcpus[i].state = VCPU_STOPPED;
 	kick_all(vm);
+}
+
+void vm_restart(struct vm *vm, const char *why)
+{
+	int was = VM_STOPPED;
+	if (__atomic_compare_exchange_n(&vm->state, &was, VM_RESETTING, false, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE)) {
+		__atomic_sub_fetch(&stopped, 1, __ATOMIC_ACQ_REL);
+		kprintf("rvhv: vm '%s' starting again: %s\n", vm->cfg->name, why);
+		for (int i = 0; i < vm->nvcpus; i++)
+			vm->vcpus[i].state = VCPU_STOPPED;
+		kick_all(vm); /* vCPU 0's hart reloads it (hart_loop) */
+	} else if (was == VM_RUNNING) {
+		vm_reset(vm, why);
+	}
 }
 
 static const char *const exit_names[NR_EXC] = {
@@ -205,11 +235,57 @@ void vm_print_stats(struct vm *vm)
 			vm->bus.regions[i].name, vm->bus.regions[i].base, vm->bus.regions[i].count);
 }
 
+static const char *const vm_states[] = {"running", "stopped", "resetting"};
+
+static u64 total_exits(const struct vcpu *v)
+{
+	u64 n = 0;
+	for (int c = 0; c < NR_EXC + 16; c++)
+		n += v->exits[c];
+	return n;
+}
+
 void vm_print_list(void)
 {
-	static const char *const states[] = {"running", "stopped", "resetting"};
-	for (int i = 0; i < nvms; i++)
-		kprintf("rvhv: vm %d '%s': %s, %d vcpus, %lu MiB at 0x%lx\n", i, vms[i].cfg->name,
-			states[vms[i].state], vms[i].nvcpus, vms[i].cfg->mem_size / MiB,
-			vms[i].cfg->mem_base);
+	for (int i = 0; i < nvms; i++) {
+		struct vm *vm = &vms[i];
+		u64 exits = 0;
+		for (int k = 0; k < vm->nvcpus; k++)
+			exits += total_exits(&vm->vcpus[k]);
+		kprintf("rvhv: vm %d '%s': %s, %d vcpus, %lu MiB at 0x%lx, %lu exits, %u incidents\n", i,
+			vm->cfg->name, vm_states[vm->state], vm->nvcpus, vm->cfg->mem_size / MiB,
+			vm->cfg->mem_base, exits, vm->incidents);
+	}
+}
+
+static const char *const vcpu_states[] = {"started", "stopped", "start-pending"};
+
+static void vcpu_dump(struct vcpu *v)
+{
+	kprintf("rvhv: vm '%s' vcpu %d (hart %ld): %s, %s, %lu exits; as saved at its last exit:\n",
+		v->vm->cfg->name, v->id, v->hart ? (long)v->hart->hartid : -1L,
+		vcpu_states[v->state & 3], v->running ? "in vcpu_run" : "idle", total_exits(v));
+	kprintf("  pc %016lx sstatus %016lx hstatus %016lx\n", v->sepc, v->sstatus, v->hstatus);
+	kprintf("  scause %lx stval %lx htval %lx htinst %lx\n", v->scause, v->stval, v->htval,
+		v->htinst);
+	dump_regs(v->regs);
+	u32 n = v->exit_seq < VCPU_EXIT_LOG ? v->exit_seq : VCPU_EXIT_LOG;
+	for (u32 k = 0; k < n; k++) {
+		const struct exit_record *e = &v->exit_log[(v->exit_seq - 1 - k) % VCPU_EXIT_LOG];
+		kprintf("  exit -%u: cause %lx pc %lx tval %lx htval %lx\n", k, e->cause, e->pc,
+			e->tval, e->htval);
+	}
+	if (v->hart == this_hart())
+		vcpu_arch_dump_csrs(v);
+}
+
+void vm_dump_state(void)
+{
+	for (int i = 0; i < nvms; i++) {
+		struct vm *vm = &vms[i];
+		kprintf("rvhv: vm %d '%s': %s, VMID %lu, RAM hpa 0x%lx, %u incidents\n", i,
+			vm->cfg->name, vm_states[vm->state], vm->vmid, vm->ram_hpa, vm->incidents);
+		for (int k = 0; k < vm->nvcpus; k++)
+			vcpu_dump(&vm->vcpus[k]);
+	}
 }

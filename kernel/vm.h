@@ -61,6 +61,7 @@ struct vuart;
 struct vvirtio;
 
 #define VM_MAX_VIRTIO 8
+#define VCPU_EXIT_LOG 8
 
 struct vcpu {
 	/* Saved by the world switch (arch/riscv/switch.S): keep first, in order. */
@@ -84,6 +85,11 @@ struct vcpu {
 	bool hvip_seip;            /* what hvip.VSEIP was last set to */
 	struct vmm vmm;
 	u64 exits[NR_EXC + 16];    /* exit counts: exceptions, then 32 + irq */
+	/* The last exits, for state dumps: exit_log[(exit_seq - 1) % VCPU_EXIT_LOG] is the newest. */
+	struct exit_record {
+		u64 cause, pc, tval, htval;
+	} exit_log[VCPU_EXIT_LOG];
+	u32 exit_seq;
 };
 
 #define VM_NAME_MAX 32
@@ -130,11 +136,16 @@ void *vm_gpa_to_ptr(struct vm *vm, u64 gpa, u64 len);
 /* Stop (power off) or reset a VM; safe from any of its vCPUs or the console. */
 void vm_shutdown(struct vm *vm, const char *why);
 void vm_reset(struct vm *vm, const char *why);
+/* The console's restart: reset a running VM, boot a stopped one again. */
+void vm_restart(struct vm *vm, const char *why);
 /* A one-line log about something a guest did, rate-limited per VM. */
+void vm_log(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Exit statistics of one VM, and the list of VMs, on the console. */
 void vm_print_stats(struct vm *vm);
 void vm_print_list(void);
-void vm_log(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Every vCPU's state as last saved (registers, exit CSRs, last exits), and
+ * the VS CSRs of the calling hart's own vCPU: for panics and Ctrl-] d. */
+void vm_dump_state(void);
 
 /* The vCPU loop a hart runs; returns only when the vCPU stops. */
 void vcpu_run(struct vcpu *v);

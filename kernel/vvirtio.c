@@ -103,7 +103,14 @@ bool vm_virtio_poll(struct vm *vm)
 	return worked;
 }
 
-static const struct mmio_ops virtio_ops = {.access = virtio_access};
+static void virtio_reset(void *dev)
+{
+	struct vvirtio *vv = dev;
+	virtio_mmio_reset(&vv->t);
+	vv->logged = NULL;
+}
+
+static const struct mmio_ops virtio_ops = {.access = virtio_access, .reset = virtio_reset};
 
 /* The platform's device named by rvhv,host-reg, claimed for this VM. */
 static int host_backend(struct host_virtio **out, u32 device_id, const void *fdt, int node,

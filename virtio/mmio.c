@@ -209,6 +209,13 @@ static void reset_state(struct virtio_mmio *t)
 	update_irq(t);
 }
 
+void virtio_mmio_reset(struct virtio_mmio *t)
+{
+	reset_state(t);
+	if (t->ops->reset)
+		t->ops->reset(t->dev);
+}
+
 /* Non-zero values set status flags; DEVICE_NEEDS_RESET is the device's
  * and stays until the reset. */
 static void write_status(struct virtio_mmio *t, u32 val)
@@ -216,9 +223,7 @@ static void write_status(struct virtio_mmio *t, u32 val)
 	u32 old = t->status;
 
 	if (val == 0) {
-		reset_state(t);
-		if (t->ops->reset)
-			t->ops->reset(t->dev);
+		virtio_mmio_reset(t);
 		return;
 	}
 	t->status = (val & 0xff & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET) |

@@ -134,6 +134,9 @@ struct virtio_mmio {
  */
 void virtio_mmio_init(struct virtio_mmio *t, bool legacy, const struct virtio_device_ops *ops,
 		      void *dev, struct vq_mem mem, void (*set_irq)(void *, bool), void *irq_ctx);
+/* The reset the driver asks for by writing Status 0, the device's included
+ * (also what the VM's reset does). */
+void virtio_mmio_reset(struct virtio_mmio *t);
 /* An mmio_ops access function (kernel/mmio.h): 32-bit registers, config
  * space of any width the ops allow; -1 faults the guest's access. */
 int virtio_mmio_access(void *t, u64 off, struct mmio_access *acc);

@@ -30,6 +30,14 @@ void dump_regs(const u64 *regs)
 	kprintf("\n");
 }
 
+void hart_dump_csrs(void)
+{
+	kprintf("rvhv: scause %lx stval %lx sepc %lx sstatus %lx sip %lx\n", csr_read(scause),
+		csr_read(stval), csr_read(sepc), csr_read(sstatus), csr_read(sip));
+	kprintf("rvhv: hstatus %lx hgatp %lx htval %lx htinst %lx hvip %lx\n", csr_read(hstatus),
+		csr_read(hgatp), csr_read(htval), csr_read(htinst), csr_read(hvip));
+}
+
 void hs_trap(struct trap_frame *f)
 {
 	_Static_assert(sizeof(struct trap_frame) == TRAP_FRAME_SIZE, "trap frame layout");

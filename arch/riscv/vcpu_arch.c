@@ -70,6 +70,19 @@ void vcpu_arch_reset(struct vcpu *v)
 		vmm_reset(v);
 }
 
+void vcpu_arch_dump_csrs(struct vcpu *v)
+{
+	kprintf("  vsstatus %lx vsie %lx vsip %lx hvip %lx vstvec %lx\n", csr_read(vsstatus),
+		csr_read(vsie), csr_read(vsip), csr_read(hvip), csr_read(vstvec));
+	kprintf("  vsepc %lx vscause %lx vstval %lx vsatp %lx hgatp %lx\n", csr_read(vsepc),
+		csr_read(vscause), csr_read(vstval), csr_read(vsatp), csr_read(hgatp));
+	if (vcpu_is_machine(v))
+		kprintf("  virtual M: mode %d mstatus %lx mie %lx lines %lx mtvec %lx mepc %lx "
+			"mcause %lx\n",
+			v->vmm.mode, v->vmm.mstatus, v->vmm.mie, v->vmm.lines, v->vmm.mtvec,
+			v->vmm.mepc, v->vmm.mcause);
+}
+
 void vcpu_arch_sync_irqs(struct vcpu *v)
 {
 	bool seip = __atomic_load_n(&v->vseip, __ATOMIC_ACQUIRE);

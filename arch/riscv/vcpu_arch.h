@@ -18,6 +18,8 @@ void vcpu_arch_wfi(struct vcpu *v);
 void vcpu_arch_set_timer(struct vcpu *v, u64 when);
 /* The instruction at the guest's pc (htinst, else HLVX); 0 or -1. */
 int vcpu_arch_fetch_insn(struct vcpu *v, u32 *insn, u8 *len);
+/* Print the VS CSRs and hvip of the vCPU on this hart (state dumps). */
+void vcpu_arch_dump_csrs(struct vcpu *v);
 /* Guest-physical address of the faulting access of a guest page fault. */
 static inline u64 vcpu_fault_gpa(const struct vcpu *v)
 {

@@ -1,6 +1,7 @@
 /*
  * The demo guest `make qemu` boots: greets, takes three 10 Hz timer
- * interrupts through SBI set_timer, then echoes the keyboard until 'q'.
+ * interrupts through SBI set_timer, then echoes the keyboard until 'q'
+ * ('r' reboots, 'h' hangs, 'f' traps for ever: for the console's tests).
  */
 #include "guest.h"
 
@@ -31,6 +32,17 @@ static void echo_until_q(void)
 		if (c == 'r') {
 			printf("\nhello: rebooting\n");
 			sbi_system_reset(SBI_SRST_COLD_REBOOT, 0);
+		}
+		if (c == 'h') { /* for the console's stop and restart: a hung kernel */
+			printf("\nhello: hanging with interrupts off\n");
+			csr_clear(sstatus, SSTATUS_SIE);
+			for (;;)
+				;
+		}
+		if (c == 'f') { /* the same, trapping for ever: stvec at no memory */
+			printf("\nhello: faulting in a loop\n");
+			csr_write(stvec, 0x1000);
+			asm volatile("ebreak");
 		}
 		if (c == '\r')
 			printf("\r\n");

@@ -26,7 +26,9 @@ def test_machine_mode_guest_ticks_on_three_harts(machine):
     vmm = re.search(r"virtual M-mode: (\d+) CSR accesses, (\d+) mret, (\d+) interrupts", out)
     assert vmm, out[-2000:]
     csr, mret, irqs = map(int, vmm.groups())
-    assert irqs >= 60 and mret >= irqs + 3 and csr > 2 * irqs
+    # One mret per interrupt plus each hart's first; a hart may be inside a
+    # handler, before its mret, when another one's power-off stops the VM.
+    assert irqs >= 60 and mret >= irqs and csr > 2 * irqs
     clint = re.search(r"device clint@0x2000000: (\d+) accesses", out)
     assert clint and int(clint.group(1)) >= 2 * irqs
 
