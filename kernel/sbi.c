@@ -128,6 +128,21 @@ static struct sbi_result sbi_rfence(struct vcpu *v, u64 fid, const u64 *a)
 	return ok(0);
 }
 
+/*
+ * hart_suspend types (SBI spec 9.4): only the default retentive one (0),
+ * which may resume at once.  The default non-retentive one (0x80000000) and
+ * the platform-specific ranges are not implemented; the rest is reserved.
+ */
+static struct sbi_result hsm_suspend(u64 type)
+{
+	if (type == 0)
+		return ok(0);
+	if (type == 0x80000000UL || (type >= 0x10000000UL && type <= 0x7fffffffUL) ||
+	    (type >= 0x90000000UL && type <= 0xffffffffUL))
+		return err(SBI_ERR_NOT_SUPPORTED);
+	return err(SBI_ERR_INVALID_PARAM);
+}
+
 static struct sbi_result sbi_hsm(struct vcpu *v, u64 fid, const u64 *a)
 {
 	struct vm *vm = v->vm;
@@ -157,10 +172,8 @@ static struct sbi_result sbi_hsm(struct vcpu *v, u64 fid, const u64 *a)
 		if (a[0] >= (u64)vm->nvcpus)
 			return err(SBI_ERR_INVALID_PARAM);
 		return ok(vm->vcpus[a[0]].state);
-	case 3: /* hart_suspend: only the retentive kind, which may resume at once */
-		if (a[0] == 0)
-			return ok(0);
-		return err(a[0] < 0x80000000UL ? SBI_ERR_INVALID_PARAM : SBI_ERR_NOT_SUPPORTED);
+	case 3: /* hart_suspend(type, resume_addr, opaque) */
+		return hsm_suspend(a[0]);
 	}
 	return err(SBI_ERR_NOT_SUPPORTED);
 }
@@ -169,6 +182,10 @@ static struct sbi_result sbi_srst(struct vcpu *v, u64 fid, const u64 *a)
 {
 	if (fid != 0)
 		return err(SBI_ERR_NOT_SUPPORTED);
+	/* reset_reason (spec 10.1): 0 none, 1 system failure; the rest are
+	 * reserved or vendor-specific, and refused like a reserved type */
+	if (a[1] > SBI_SRST_REASON_SYSFAIL)
+		return err(SBI_ERR_INVALID_PARAM);
 	if (a[0] == SBI_SRST_SHUTDOWN) {
 		vm_shutdown(v->vm, "the guest asked for shutdown (SBI SRST)");
 		return ok(0);
@@ -179,6 +196,10 @@ static struct sbi_result sbi_srst(struct vcpu *v, u64 fid, const u64 *a)
 	}
 	return err(SBI_ERR_INVALID_PARAM);
 }
+
+/* The most a DBCN write prints per call: the console is shared by every VM,
+ * and one call must not hold it for long. */
+#define DBCN_WRITE_MAX 256
 
 static struct sbi_result sbi_dbcn(struct vcpu *v, u64 fid, const u64 *a)
 {
@@ -196,8 +217,11 @@ static struct sbi_result sbi_dbcn(struct vcpu *v, u64 fid, const u64 *a)
 	if (!buf)
 		return err(SBI_ERR_INVALID_PARAM);
 	if (fid == 0) {
-		console_guest_write(v->vm, buf, a[0]);
-		return ok(a[0]);
+		/* "may do partial writes" (spec 12.1): a bounded share of the
+		 * console per call, however big the buffer */
+		u64 n = a[0] < DBCN_WRITE_MAX ? a[0] : DBCN_WRITE_MAX;
+		console_guest_write(v->vm, buf, n);
+		return ok(n);
 	}
 	u64 n = 0;
 	for (int c; n < a[0] && (c = vm_console_getc(v->vm)) >= 0; n++)
@@ -265,10 +289,16 @@ void sbi_handle(struct vcpu *v)
 		return;
 	}
 	struct sbi_result r = err(SBI_ERR_NOT_SUPPORTED);
-	for (size_t i = 0; i < ARRAY_SIZE(extensions); i++) {
-		if (extensions[i].ext == ext) {
-			r = extensions[i].fn(v, fid, args);
-			break;
+	if (ext == SBI_EXT_BASE) { /* the most frequent first: no table walk */
+		r = sbi_base(v, fid, args);
+	} else if (ext == SBI_EXT_TIME) {
+		r = sbi_time(v, fid, args);
+	} else {
+		for (size_t i = 0; i < ARRAY_SIZE(extensions); i++) {
+			if (extensions[i].ext == ext) {
+				r = extensions[i].fn(v, fid, args);
+				break;
+			}
 		}
 	}
 	v->regs[10] = r.error;

@@ -33,6 +33,7 @@
 #define SBI_SRST_SHUTDOWN 0
 #define SBI_SRST_COLD_REBOOT 1
 #define SBI_SRST_WARM_REBOOT 2
+#define SBI_SRST_REASON_SYSFAIL 1
 
 /* What rvhv reports to guests (BASE get_impl_id: an ID not used by others). */
 #define RVHV_SBI_SPEC_VERSION ((2UL << 24) | 0) /* SBI 2.0 */

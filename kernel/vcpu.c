@@ -32,60 +32,81 @@ static u64 width_mask(u8 width)
 	return width == 8 ? ~0UL : (1UL << (8 * width)) - 1;
 }
 
-static void handle_mmio(struct vcpu *v, bool write)
+/*
+ * Decide what a guest load/store that reached no memory is: 0 and *rp, acc
+ * filled in for a device access to perform; otherwise the guest has been
+ * answered already (a fault injected, or its code page is gone).
+ */
+static int mmio_prepare(struct vcpu *v, bool write, struct mmio_region **rp,
+			struct mmio_access *acc)
 {
 	u64 gpa = vcpu_fault_gpa(v);
 	struct mmio_region *r = mmio_find(&v->vm->bus, gpa);
 	if (!r) {
 		access_fault(v, write, gpa, "unmapped");
-		return;
+		return -1;
 	}
 	u32 insn;
 	u8 len;
-	struct mmio_access acc;
 	if (vcpu_arch_fetch_insn(v, &insn, &len))
-		return; /* the code page went away: let the guest fault on it itself */
-	if (decode_loadstore(insn, &acc) != DECODE_OK || acc.write != write) {
+		return -1; /* the code page went away: let the guest fault on it itself */
+	if (decode_loadstore(insn, acc) != DECODE_OK || acc->write != write) {
 		access_fault(v, write, gpa, "unsupported instruction for device");
-		return;
+		return -1;
 	}
-	acc.insn_len = len;
-	acc.addr = gpa;
-	if (!IS_ALIGNED(gpa, acc.width) || gpa + acc.width > r->base + r->size) {
+	acc->insn_len = len;
+	acc->addr = gpa;
+	if (!IS_ALIGNED(gpa, acc->width) || gpa + acc->width > r->base + r->size) {
 		access_fault(v, write, gpa, "misaligned access to device");
-		return;
+		return -1;
 	}
-	acc.value = write ? v->regs[acc.reg] & width_mask(acc.width) : 0;
+	*rp = r;
+	return 0;
+}
+
+static void mmio_perform(struct vcpu *v, struct mmio_region *r, struct mmio_access *acc)
+{
+	bool write = acc->write;
+	acc->value = write ? v->regs[acc->reg] & width_mask(acc->width) : 0;
 	spin_lock(&v->vm->dev_lock);
-	int err = r->ops->access(r->dev, gpa - r->base, &acc);
+	int err = r->ops->access(r->dev, acc->addr - r->base, acc);
 	spin_unlock(&v->vm->dev_lock);
 	if (err) {
-		access_fault(v, write, gpa, r->name);
+		access_fault(v, write, acc->addr, r->name);
 		return;
 	}
-	if (!write && acc.reg != 0)
-		v->regs[acc.reg] = decode_load_result(&acc, acc.value);
+	if (!write && acc->reg != 0)
+		v->regs[acc->reg] = decode_load_result(acc, acc->value);
 	r->count++;
-	v->sepc += acc.insn_len;
+	v->sepc += acc->insn_len;
+}
+
+static void handle_mmio(struct vcpu *v, bool write)
+{
+	struct mmio_region *r;
+	struct mmio_access acc;
+	if (mmio_prepare(v, write, &r, &acc) == 0)
+		mmio_perform(v, r, &acc);
 }
 
 #define INSN_WFI 0x10500073
 
-/* A WFI from the guest's kernel (from VU-mode it is simply illegal, as on a
- * real hart with S-mode). */
-static bool is_wfi(struct vcpu *v)
+/*
+ * The instruction behind a virtual-instruction exit, fetched from the
+ * guest: stval may be 0 (the spec allows it), and QEMU 7.2 leaves a stale
+ * one for HLV/HSV (the last opcode it saved, e.g. an earlier WFI's).  0 if
+ * the code page went away.
+ */
+static u32 trapped_insn(struct vcpu *v)
 {
-	u32 insn = v->stval;
+	u32 insn;
 	u8 len;
-	if (!(v->sstatus & SSTATUS_SPP))
-		return false;
-	if (insn != INSN_WFI && (insn != 0 || vcpu_arch_fetch_insn(v, &insn, &len)))
-		return false;
-	return insn == INSN_WFI;
+	return vcpu_arch_fetch_insn(v, &insn, &len) ? 0 : insn;
 }
 
 static void handle_exception(struct vcpu *v, u64 cause)
 {
+	u32 insn;
 	switch (cause) {
 	case EXC_ECALL_VS:
 		if (vcpu_is_machine(v))
@@ -108,19 +129,23 @@ static void handle_exception(struct vcpu *v, u64 cause)
 		vcpu_inject_exception(v, EXC_INSN_ACCESS, v->stval);
 		break;
 	case EXC_VIRTUAL_INSN:
-		if (is_wfi(v)) {
+		insn = trapped_insn(v);
+		/* A WFI from the guest's kernel (from VU-mode it is simply
+		 * illegal, as on a real hart with S-mode). */
+		if (insn == INSN_WFI && (v->sstatus & SSTATUS_SPP)) {
 			vcpu_arch_wfi(v);
 			break;
 		}
 		if (vcpu_is_machine(v) && v->vmm.mode == PRV_M) {
-			vmm_virtual_insn(v); /* satp, sfence.vma in virtual M */
+			vmm_virtual_insn(v, insn); /* satp, sfence.vma in virtual M */
 			break;
 		}
 		/* An H-extension or hypervisor-only instruction: on a real hart
 		 * without H it is simply illegal. */
-		vm_log(v->vm, "vcpu %d: hypervisor instruction 0x%lx at pc 0x%lx: illegal instruction",
-		       v->id, v->stval, v->sepc);
-		vcpu_inject_exception(v, EXC_ILLEGAL_INSN, v->stval);
+		vm_log(v->vm,
+		       "vcpu %d: hypervisor instruction 0x%x at pc 0x%lx: illegal instruction",
+		       v->id, insn, v->sepc);
+		vcpu_inject_exception(v, EXC_ILLEGAL_INSN, insn);
 		break;
 	default:
 		/* Not delegated and not ours to emulate (access faults, ...): the
@@ -129,6 +154,82 @@ static void handle_exception(struct vcpu *v, u64 cause)
 		       v->stval, v->sepc);
 		vcpu_inject_exception(v, cause, v->stval);
 	}
+}
+
+static void count_exit(struct vcpu *v, u64 cause)
+{
+	struct exit_record *e = &v->exit_log[v->exit_seq++ % VCPU_EXIT_LOG];
+	*e = (struct exit_record){cause, v->sepc, v->stval, v->htval};
+	if (cause & CAUSE_IRQ)
+		v->exits[NR_EXC + (cause & 0xf)]++;
+	else
+		v->exits[cause < NR_EXC ? cause : NR_EXC - 1]++;
+}
+
+/* The guest registers guest_exit has stored when it calls vcpu_exit_fast:
+ * the caller-saved ones and sp, tp (and x0, which reads as 0). */
+#define FAST_SAVED_REGS 0xf003fcf7U
+
+/* The end of a fast exit: counted, logged, and whether the guest can be
+ * re-entered at once (true) or the run loop has something to do first. */
+static inline bool fast_done(struct vcpu *v, u64 cause)
+{
+	struct exit_record *e = &v->exit_log[v->exit_seq++ % VCPU_EXIT_LOG];
+	e->cause = cause;
+	e->pc = v->sepc;
+	e->tval = v->stval;
+	e->htval = v->htval;
+	v->exits[cause]++;
+	struct vm *vm = v->vm;
+	if ((v->requests | v->pending_irqs) || v->vseip != v->hvip_seip || vm->net_pending ||
+	    v->state != VCPU_STARTED || vm->state != VM_RUNNING || (v->machine && vmm_irq_pending(v))) {
+		v->exit_handled = true;
+		return false;
+	}
+	return true;
+}
+
+static bool __attribute__((noinline)) sbi_fast(struct vcpu *v)
+{
+	sbi_handle(v);
+	return fast_done(v, EXC_ECALL_VS);
+}
+
+/* A device access the fast path can finish: the same checks as
+ * mmio_prepare, and a register operand that is in v->regs. */
+static bool __attribute__((noinline)) mmio_fast(struct vcpu *v, u64 cause)
+{
+	bool write = cause == EXC_STORE_GUEST_PAGE_FAULT;
+	u64 gpa = vcpu_fault_gpa(v);
+	struct mmio_region *r = mmio_find(&v->vm->bus, gpa);
+	struct mmio_access acc;
+	u32 insn;
+	u8 len;
+	if (!r || vcpu_arch_fetch_insn(v, &insn, &len) || decode_loadstore(insn, &acc) != DECODE_OK ||
+	    acc.write != write || !(FAST_SAVED_REGS >> acc.reg & 1) || !IS_ALIGNED(gpa, acc.width) ||
+	    gpa + acc.width > r->base + r->size)
+		return false;
+	acc.insn_len = len;
+	acc.addr = gpa;
+	mmio_perform(v, r, &acc);
+	return fast_done(v, cause);
+}
+
+/*
+ * The fast path (called by guest_exit in arch/riscv/switch.S): an SBI call
+ * or a device access is handled right here and the guest re-entered
+ * without the rest of a world switch.  Only the registers in
+ * FAST_SAVED_REGS are in v->regs.  Returns false for the run loop to take
+ * the exit, or (exit_handled set) to do what became pending meanwhile.
+ */
+bool vcpu_exit_fast(struct vcpu *v)
+{
+	u64 cause = v->scause;
+	if (cause == EXC_ECALL_VS && !v->machine)
+		return sbi_fast(v);
+	if (cause == EXC_LOAD_GUEST_PAGE_FAULT || cause == EXC_STORE_GUEST_PAGE_FAULT)
+		return mmio_fast(v, cause);
+	return false;
 }
 
 void vcpu_run(struct vcpu *v)
@@ -143,15 +244,16 @@ void vcpu_run(struct vcpu *v)
 		if (vcpu_is_machine(v))
 			vmm_check_irqs(v);
 		vcpu_enter(v);
+		if (v->exit_handled) { /* by vcpu_exit_fast */
+			v->exit_handled = false;
+			continue;
+		}
 		u64 cause = v->scause;
-		struct exit_record *e = &v->exit_log[v->exit_seq++ % VCPU_EXIT_LOG];
-		*e = (struct exit_record){cause, v->sepc, v->stval, v->htval};
+		count_exit(v, cause);
 		if (cause & CAUSE_IRQ) {
-			v->exits[NR_EXC + (cause & 0xf)]++;
 			hart_poll_interrupts(v->hart);
 			continue;
 		}
-		v->exits[cause < NR_EXC ? cause : NR_EXC - 1]++;
 		handle_exception(v, cause);
 	}
 	__atomic_store_n(&v->running, false, __ATOMIC_RELEASE);

@@ -18,15 +18,28 @@ struct vm vms[MAX_VMS];
 int nvms;
 
 #define GUEST_DTB_SIZE (64 * KiB)
+/* At most this many incident lines per VM in each window of this many seconds. */
 #define VM_LOG_LIMIT 100
+#define VM_LOG_WINDOW 10
 
 void vm_log(struct vm *vm, const char *fmt, ...)
 {
-	u32 n = __atomic_fetch_add(&vm->incidents, 1, __ATOMIC_RELAXED);
+	u64 now = time_now();
+	spin_lock(&vm->lock);
+	if (now - vm->log_window >= VM_LOG_WINDOW * platform.timebase) {
+		if (vm->incidents > VM_LOG_LIMIT)
+			kprintf("rvhv: vm '%s': %u more incidents were not logged\n", vm->cfg->name,
+				vm->incidents - VM_LOG_LIMIT);
+		vm->log_window = now;
+		vm->incidents = 0;
+	}
+	u32 n = vm->incidents++;
+	spin_unlock(&vm->lock);
 	if (n > VM_LOG_LIMIT)
 		return;
 	if (n == VM_LOG_LIMIT) {
-		kprintf("rvhv: vm '%s': more incidents, no longer logged\n", vm->cfg->name);
+		kprintf("rvhv: vm '%s': more incidents, not logged for up to %d s\n", vm->cfg->name,
+			VM_LOG_WINDOW);
 		return;
 	}
 	char buf[200];
@@ -79,6 +92,7 @@ int vm_create(struct vm *vm, int id, const struct vm_config *cfg)
 	for (int i = 0; i < vm->nvcpus; i++) {
 		vm->vcpus[i].vm = vm;
 		vm->vcpus[i].id = i;
+		vm->vcpus[i].machine = cfg->boot == BOOT_MACHINE;
 		vm->vcpus[i].state = VCPU_STOPPED;
 	}
 	return 0;
@@ -136,6 +150,7 @@ void vm_load(struct vm *vm)
 		v->state = (i == 0 || cfg->boot == BOOT_MACHINE) ? VCPU_START_PENDING : VCPU_STOPPED;
 	}
 	vm->incidents = 0;
+	vm->log_window = time_now();
 	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
 	for (int i = 0; i < vm->nvcpus; i++)
 		if (vm->vcpus[i].hart && vm->vcpus[i].hart->online)

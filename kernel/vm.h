@@ -74,6 +74,7 @@ struct vcpu {
 
 	struct vm *vm;
 	int id; /* the guest's hart ID */
+	bool machine; /* its VM boots in (virtual) M-mode */
 	struct hart *hart;
 	volatile int state;        /* enum vcpu_state */
 	volatile bool running;     /* inside vcpu_run: may be in the guest */
@@ -90,6 +91,7 @@ struct vcpu {
 		u64 cause, pc, tval, htval;
 	} exit_log[VCPU_EXIT_LOG];
 	u32 exit_seq;
+	bool exit_handled; /* vcpu_exit_fast took the exit, the run loop has more to do */
 };
 
 #define VM_NAME_MAX 32
@@ -114,7 +116,8 @@ struct vm {
 	struct vcpu vcpus[MAX_VCPUS];
 	int nvcpus;
 	struct spinlock lock;
-	u32 incidents; /* log lines about the guest's faults, for rate limiting */
+	u32 incidents;  /* guest faults logged in this window (vm_log's rate limit) */
+	u64 log_window; /* when the window started (time CSR) */
 	/* console output not printed yet: a partial line, with several VMs */
 	char out_line[160];
 	u32 out_n;
@@ -138,7 +141,9 @@ void vm_shutdown(struct vm *vm, const char *why);
 void vm_reset(struct vm *vm, const char *why);
 /* The console's restart: reset a running VM, boot a stopped one again. */
 void vm_restart(struct vm *vm, const char *why);
-/* A one-line log about something a guest did, rate-limited per VM. */
+/* A one-line log about something a guest did, rate-limited per VM: 100
+ * lines in any 10 s, then one line saying so; the count of the ones left
+ * out comes with the next incident after the window. */
 void vm_log(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Exit statistics of one VM, and the list of VMs, on the console. */
 void vm_print_stats(struct vm *vm);
@@ -149,6 +154,8 @@ void vm_dump_state(void);
 
 /* The vCPU loop a hart runs; returns only when the vCPU stops. */
 void vcpu_run(struct vcpu *v);
+/* The exits handled without leaving guest_exit (arch/riscv/switch.S). */
+bool vcpu_exit_fast(struct vcpu *v);
 /* Deliver an exception to the guest as a real hart would (trap to its vstvec). */
 void vcpu_inject_exception(struct vcpu *v, u64 cause, u64 tval);
 /* Make the vCPU's hart look at it again (pending interrupts, requests, state). */

@@ -3,8 +3,9 @@
  * registers on its stack, loads the guest's registers from struct vcpu and
  * srets into it (hstatus.SPV = 1).  Any trap from the guest lands on
  * guest_exit, which stores the guest's registers and the trap CSRs back into
- * the vCPU (found in sscratch) and returns from vcpu_enter as if it were an
- * ordinary call, so the exit is handled by plain C in kernel/vcpu.c.
+ * the vCPU (found in sscratch) and, unless the exit is one of the few that
+ * vcpu_exit_fast handles on the spot, returns from vcpu_enter as if it were
+ * an ordinary call, so the exit is handled by plain C in kernel/vcpu.c.
  */
 #include "arch/riscv/asm.h"
 
@@ -74,19 +75,23 @@ vcpu_enter:
 	ld	x10, VCPU_REG(10)(a0)
 	sret
 
-	/* stvec requires 4-byte alignment in direct mode. */
+	/*
+	 * An exit.  First only what C code may clobber is saved (the
+	 * caller-saved registers, sp and tp; rvhv never uses gp) and
+	 * vcpu_exit_fast gets a go at it: the hottest exits (kernel/vcpu.c) are
+	 * handled there and the guest re-entered at once, its callee-saved
+	 * registers never leaving the hart.  Otherwise the rest is saved and
+	 * vcpu_enter returns to the run loop.  stvec requires 4-byte alignment.
+	 */
 	.balign 4
 guest_exit:
 	csrrw	a0, sscratch, a0
 	sd	x1, VCPU_REG(1)(a0)
 	sd	x2, VCPU_REG(2)(a0)
-	sd	x3, VCPU_REG(3)(a0)
 	sd	x4, VCPU_REG(4)(a0)
 	sd	x5, VCPU_REG(5)(a0)
 	sd	x6, VCPU_REG(6)(a0)
 	sd	x7, VCPU_REG(7)(a0)
-	sd	x8, VCPU_REG(8)(a0)
-	sd	x9, VCPU_REG(9)(a0)
 	sd	x11, VCPU_REG(11)(a0)
 	sd	x12, VCPU_REG(12)(a0)
 	sd	x13, VCPU_REG(13)(a0)
@@ -94,6 +99,68 @@ guest_exit:
 	sd	x15, VCPU_REG(15)(a0)
 	sd	x16, VCPU_REG(16)(a0)
 	sd	x17, VCPU_REG(17)(a0)
+	sd	x28, VCPU_REG(28)(a0)
+	sd	x29, VCPU_REG(29)(a0)
+	sd	x30, VCPU_REG(30)(a0)
+	sd	x31, VCPU_REG(31)(a0)
+	csrrw	t0, sscratch, a0
+	sd	t0, VCPU_REG(10)(a0)
+	csrr	t0, sepc
+	sd	t0, VCPU_SEPC(a0)
+	csrr	t0, scause
+	sd	t0, VCPU_SCAUSE(a0)
+	csrr	t0, stval
+	sd	t0, VCPU_STVAL(a0)
+	csrr	t0, htval
+	sd	t0, VCPU_HTVAL(a0)
+	csrr	t0, htinst
+	sd	t0, VCPU_HTINST(a0)
+	/* Before anything can trap in HS-mode (which would change them). */
+	csrr	t0, sstatus
+	sd	t0, VCPU_SSTATUS(a0)
+	csrr	t0, hstatus
+	sd	t0, VCPU_HSTATUS(a0)
+	la	t0, hs_trap_vector
+	csrw	stvec, t0
+	ld	sp, VCPU_HOST_SP(a0)
+	ld	tp, 104(sp)
+	call	vcpu_exit_fast
+	beqz	a0, exit_slow
+
+	/* Handled: back into the guest with what vcpu_exit_fast left. */
+	csrr	a0, sscratch
+	la	t0, guest_exit
+	csrw	stvec, t0
+	ld	t0, VCPU_SEPC(a0)
+	csrw	sepc, t0
+	ld	x1, VCPU_REG(1)(a0)
+	ld	x2, VCPU_REG(2)(a0)
+	ld	x4, VCPU_REG(4)(a0)
+	ld	x5, VCPU_REG(5)(a0)
+	ld	x6, VCPU_REG(6)(a0)
+	ld	x7, VCPU_REG(7)(a0)
+	ld	x11, VCPU_REG(11)(a0)
+	ld	x12, VCPU_REG(12)(a0)
+	ld	x13, VCPU_REG(13)(a0)
+	ld	x14, VCPU_REG(14)(a0)
+	ld	x15, VCPU_REG(15)(a0)
+	ld	x16, VCPU_REG(16)(a0)
+	ld	x17, VCPU_REG(17)(a0)
+	ld	x28, VCPU_REG(28)(a0)
+	ld	x29, VCPU_REG(29)(a0)
+	ld	x30, VCPU_REG(30)(a0)
+	ld	x31, VCPU_REG(31)(a0)
+	ld	x10, VCPU_REG(10)(a0)
+	sret
+
+	/* The run loop's turn: the guest's callee-saved registers are
+	 * still in place (C preserved them); store them too and return
+	 * from vcpu_enter. */
+exit_slow:
+	csrr	a0, sscratch
+	sd	x3, VCPU_REG(3)(a0)
+	sd	x8, VCPU_REG(8)(a0)
+	sd	x9, VCPU_REG(9)(a0)
 	sd	x18, VCPU_REG(18)(a0)
 	sd	x19, VCPU_REG(19)(a0)
 	sd	x20, VCPU_REG(20)(a0)
@@ -104,30 +171,6 @@ guest_exit:
 	sd	x25, VCPU_REG(25)(a0)
 	sd	x26, VCPU_REG(26)(a0)
 	sd	x27, VCPU_REG(27)(a0)
-	sd	x28, VCPU_REG(28)(a0)
-	sd	x29, VCPU_REG(29)(a0)
-	sd	x30, VCPU_REG(30)(a0)
-	sd	x31, VCPU_REG(31)(a0)
-	csrr	t0, sscratch
-	sd	t0, VCPU_REG(10)(a0)
-
-	csrr	t0, sepc
-	sd	t0, VCPU_SEPC(a0)
-	csrr	t0, sstatus
-	sd	t0, VCPU_SSTATUS(a0)
-	csrr	t0, hstatus
-	sd	t0, VCPU_HSTATUS(a0)
-	csrr	t0, scause
-	sd	t0, VCPU_SCAUSE(a0)
-	csrr	t0, stval
-	sd	t0, VCPU_STVAL(a0)
-	csrr	t0, htval
-	sd	t0, VCPU_HTVAL(a0)
-	csrr	t0, htinst
-	sd	t0, VCPU_HTINST(a0)
-
-	la	t0, hs_trap_vector
-	csrw	stvec, t0
 	ld	sp, VCPU_HOST_SP(a0)
 	ld	ra, 0(sp)
 	ld	s0, 8(sp)

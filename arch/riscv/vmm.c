@@ -362,10 +362,10 @@ void vmm_illegal_insn(struct vcpu *v)
 	vcpu_inject_exception(v, EXC_ILLEGAL_INSN, insn_bits);
 }
 
-void vmm_virtual_insn(struct vcpu *v)
+void vmm_virtual_insn(struct vcpu *v, u32 insn)
 {
 	struct sys_insn si;
-	if (v->vmm.mode == PRV_M && fetch_system(v, &si) == DECODE_OK) {
+	if (v->vmm.mode == PRV_M && (insn & 3) == 3 && decode_system(insn, &si) == DECODE_OK) {
 		if (si.op == SYS_SFENCE_VMA) {
 			hfence_vvma_all();
 			v->sepc += 4;
@@ -376,7 +376,7 @@ void vmm_virtual_insn(struct vcpu *v)
 			return;
 		}
 	}
-	vcpu_inject_exception(v, EXC_ILLEGAL_INSN, v->stval);
+	vcpu_inject_exception(v, EXC_ILLEGAL_INSN, insn);
 }
 
 void vmm_ecall(struct vcpu *v)

@@ -3,7 +3,8 @@
 # runtime in tests/guests/lib at 0x80200000.  mboot is the exception: a
 # machine-mode guest at 0x80000000 with its own entry and no SBI.
 
-GUEST_NAMES   := hello sbi_test mmio_test victim attacker uart_irq blk_test virtio_hostile
+GUEST_NAMES   := hello sbi_test mmio_test victim attacker uart_irq blk_test virtio_hostile \
+                 worker hostile
 GUEST_SRC     := tests/guests
 GUEST_OUT     := $(B)/guests
 GUEST_CC      := $(or $(CROSS),riscv64-unknown-elf-)gcc
@@ -20,7 +21,10 @@ GUEST_LDFLAGS := $(GUEST_LDBASE) -T $(GUEST_SRC)/guest.ld
 GUEST_LIB_SRCS := $(wildcard $(GUEST_SRC)/lib/*.c $(GUEST_SRC)/lib/*.S)
 GUEST_LIB_OBJS := $(patsubst $(GUEST_SRC)/%,$(GUEST_OUT)/obj/%.o,$(basename $(GUEST_LIB_SRCS)))
 MBOOT_OBJS    := $(GUEST_OUT)/obj/mboot.o $(GUEST_OUT)/obj/mboot_entry.o $(GUEST_OUT)/obj/lib/string.o
-GUEST_OBJS    := $(GUEST_LIB_OBJS) $(GUEST_NAMES:%=$(GUEST_OUT)/obj/%.o) $(MBOOT_OBJS)
+# hostile is made of four files: hostile.c and these parts.
+HOSTILE_OBJS  := $(GUEST_OUT)/obj/hostile_cpu.o $(GUEST_OUT)/obj/hostile_mmio.o \
+                 $(GUEST_OUT)/obj/hostile_virtio.o
+GUEST_OBJS    := $(GUEST_LIB_OBJS) $(GUEST_NAMES:%=$(GUEST_OUT)/obj/%.o) $(MBOOT_OBJS) $(HOSTILE_OBJS)
 
 GUESTS += $(GUEST_NAMES:%=$(GUEST_OUT)/%.elf) $(GUEST_OUT)/mboot.elf
 
@@ -41,6 +45,8 @@ $(GUEST_OUT)/obj/%.o: $(GUEST_SRC)/%.S
 
 $(GUEST_OUT)/%.elf: $(GUEST_OUT)/obj/%.o $(GUEST_LIB_OBJS) $(GUEST_SRC)/guest.ld
 	$(GUEST_CC) $(GUEST_LDFLAGS) $(filter %.o,$^) -lgcc -o $@
+
+$(GUEST_OUT)/hostile.elf: $(HOSTILE_OBJS)
 
 # mboot: its own entry and linker script; of lib/ only string.c (no SBI).
 $(GUEST_OUT)/mboot.elf: $(MBOOT_OBJS) $(GUEST_SRC)/mboot.ld

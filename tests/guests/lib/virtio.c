@@ -120,7 +120,7 @@ int virtio_queue_setup(struct virtio_dev *d, uint16_t qsize, void *ring_mem, con
 	uint64_t avail = desc + VIRTQ_DESC_BYTES(qsize);
 	uint64_t used = VIRTQ_ALIGN_UP(avail + VIRTQ_AVAIL_BYTES(qsize), 4096);
 
-	virtio_write(d, VIRTIO_QUEUE_SEL, 0);
+	virtio_write(d, VIRTIO_QUEUE_SEL, d->queue);
 	uint32_t max = virtio_read(d, VIRTIO_QUEUE_NUM_MAX);
 	if (max == 0) {
 		*why = "QueueNumMax is 0";
@@ -159,7 +159,7 @@ void virtio_queue_setup_raw(struct virtio_dev *d, uint16_t qsize, uint64_t desc,
 			    uint64_t used)
 {
 	queue_attach(d, qsize, desc, avail, used);
-	virtio_write(d, VIRTIO_QUEUE_SEL, 0);
+	virtio_write(d, VIRTIO_QUEUE_SEL, d->queue);
 	virtio_write(d, VIRTIO_QUEUE_NUM, qsize);
 	virtio_write(d, VIRTIO_QUEUE_DESC_LOW, (uint32_t)desc);
 	virtio_write(d, VIRTIO_QUEUE_DESC_HIGH, (uint32_t)(desc >> 32));
@@ -319,7 +319,7 @@ bool virtq_kick(struct virtio_dev *d)
 		notify = !(d->used[0] & VIRTQ_USED_F_NO_NOTIFY);
 	}
 	if (notify)
-		virtio_write(d, VIRTIO_QUEUE_NOTIFY, 0);
+		virtio_write(d, VIRTIO_QUEUE_NOTIFY, d->queue);
 	return notify;
 }
 

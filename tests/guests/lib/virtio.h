@@ -109,6 +109,7 @@ struct virtio_dev {
 	uint32_t irq;       /* PLIC source, 0 while virtio_irq_enable was not called */
 	uint64_t offered;   /* DeviceFeatures */
 	uint64_t features;  /* what the driver accepted */
+	uint16_t queue;     /* the virtqueue driven: 0 unless set after virtio_bind */
 	uint16_t qsize;
 	volatile struct virtq_desc *desc;
 	volatile uint16_t *avail; /* flags, idx, ring[qsize], used_event */
@@ -153,14 +154,14 @@ bool virtio_reset(struct virtio_dev *d);
 int virtio_negotiate(struct virtio_dev *d, uint64_t want, const char **why);
 
 /*
- * Queue 0 with qsize entries in ring_mem (4096-aligned, VIRTQ_RING_BYTES
+ * Queue d->queue with qsize entries in ring_mem (4096-aligned, VIRTQ_RING_BYTES
  * long, zeroed here), the legacy layout on both transports: legacy through
  * GuestPageSize 4096 and QueuePFN (QueueAlign left at its default 4096),
  * modern through the 64-bit ring addresses and QueueReady.  0, or -1.
  */
 int virtio_queue_setup(struct virtio_dev *d, uint16_t qsize, void *ring_mem, const char **why);
 
-/* Modern only: queue 0 at any three addresses the caller gives, zeroed
+/* Modern only: queue d->queue at any three addresses the caller gives, zeroed
  * where they are in RAM the caller named (no checks: for hostile tests). */
 void virtio_queue_setup_raw(struct virtio_dev *d, uint16_t qsize, uint64_t desc, uint64_t avail,
 			    uint64_t used);
