@@ -3,6 +3,8 @@
 #   make            build/rvhv.elf and build/rvhv.bin
 #   make qemu       boot rvhv with the demo VM (or GUEST=... see README)
 #   make test       host unit tests + QEMU integration tests
+#   make fuzz       libFuzzer targets, FUZZ_SECONDS each (tests/fuzz/README.md)
+#   make bench      benchmarks against native QEMU (bench/README.md)
 #   make gdb        attach gdb-multiarch to a `make qemu-gdb`
 
 CROSS    ?= riscv64-unknown-elf-
@@ -87,6 +89,9 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 unit: $(UNIT_TESTS:%=$(B)/host/%)
 	@fail=0; for t in $^; do $$t || fail=1; done; exit $$fail
 
+# ---------------------------------------------------------------- fuzzing (libFuzzer, clang)
+include tests/fuzz/fuzz.mk
+
 # ---------------------------------------------------------------- guests and configs
 GUESTS :=
 include $(wildcard tests/guests/guests.mk)
@@ -157,15 +162,22 @@ LINUX_IMAGE := $(RVHV_CACHE)/linux/Image
 linux:
 	./tools/build-linux.sh
 
-test: all unit-build linux
+test: all unit-build fuzz-build linux
 	RVHV_LINUX_IMAGE=$(LINUX_IMAGE) $(PYTHON) -m pytest -q tests
 
 unit-build: $(UNIT_TESTS:%=$(B)/host/%)
+
+# ---------------------------------------------------------------- benchmarks (bench/README.md)
+include bench/bench.mk
+bench: all linux
+	$(MAKE) --no-print-directory bench-build bench-linux-build
+	$(PYTHON) bench/run.py $(if $(XV6_DIR),--xv6 "$(XV6_DIR)") $(BENCHFLAGS)
 
 clean:
 	rm -rf $(B)
 
 .PHONY: all unit unit-build guests configs qemu qemu-gdb gdb qemu-cmd deps test clean linux FORCE
+.PHONY: fuzz fuzz-build fuzz-merge fuzz-list
 FORCE:
 
 unit-list:

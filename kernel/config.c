@@ -276,14 +276,47 @@ static bool name_taken(const struct vm_config *vms, int n, const char *name)
 	return false;
 }
 
-int config_parse(const void *fdt, struct vm_config *vms, int max, char *err, size_t errlen)
+/*
+ * The blob as a whole, once, for everything that reads it later (this
+ * parser, the guest DTB, the device models).  libfdt relies on two things
+ * fdt_check_header does not check: a 4-byte aligned structure block (DT
+ * spec 5.1; libfdt reads its tags as aligned words), and property lengths
+ * below 2^32 - 12 (the bounds check of a larger one wraps, and fdt_getprop
+ * returns it as a negative length).  Walking every property catches those
+ * and a malformed structure block.
+ */
+static int check_blob(const void *fdt, char *err, size_t errlen)
 {
-	struct ctx c = {.fdt = fdt, .err = err, .errlen = errlen};
 	int rc = fdt_check_header(fdt);
-	int n = 0;
+	int node, prop, len;
+	const char *name;
 
 	if (rc)
 		return errorf(err, errlen, "config: not a device tree blob (%s)", fdt_strerror(rc));
+	if (!IS_ALIGNED(fdt_off_dt_struct(fdt), 4))
+		return errorf(err, errlen, "config: structure block at 0x%x not 4-byte aligned",
+			      fdt_off_dt_struct(fdt));
+	for (node = 0; node >= 0; node = fdt_next_node(fdt, node, NULL)) {
+		fdt_for_each_property_offset(prop, fdt, node)
+			if (!fdt_getprop_by_offset(fdt, prop, &name, &len) || len < 0)
+				break;
+		if (prop != -FDT_ERR_NOTFOUND)
+			return errorf(err, errlen, "config: malformed property in the node at 0x%x",
+				      node);
+	}
+	if (node != -FDT_ERR_NOTFOUND)
+		return errorf(err, errlen, "config: malformed structure block (%s)",
+			      fdt_strerror(node));
+	return 0;
+}
+
+int config_parse(const void *fdt, struct vm_config *vms, int max, char *err, size_t errlen)
+{
+	struct ctx c = {.fdt = fdt, .err = err, .errlen = errlen};
+	int n = 0;
+
+	if (check_blob(fdt, err, errlen))
+		return -1;
 	if (fdt_node_check_compatible(fdt, 0, "rvhv,config"))
 		return errorf(err, errlen, "config: root compatible is not \"rvhv,config\"");
 	if (max > MAX_VMS)

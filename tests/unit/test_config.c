@@ -243,6 +243,55 @@ static void test_config_errors(void **state)
 	assert_non_null(strstr(err, "config: not a device tree blob"));
 }
 
+/* A structure block off its 4-byte alignment (found by fuzz_config): libfdt
+ * would read its tags misaligned, so the blob is refused up front. */
+static void test_misaligned_struct(void **state)
+{
+	char err[200] = "";
+	struct vm_config vm;
+	u8 *fdt = config_blob(VM("v", MEM128 ELF_BYTES));
+	u32 total = fdt_totalsize(fdt), off = fdt_off_dt_struct(fdt);
+	u8 *moved = calloc(1, total + 1);
+
+	assert_true(fdt_off_dt_strings(fdt) > off);
+	memcpy(moved, fdt, off);
+	memcpy(moved + off + 1, fdt + off, total - off);
+	fdt_set_off_dt_struct(moved, off + 1);
+	fdt_set_off_dt_strings(moved, fdt_off_dt_strings(fdt) + 1);
+	fdt_set_totalsize(moved, total + 1);
+	assert_int_equal(fdt_check_header(moved), 0);
+	assert_true(config_parse(moved, &vm, 1, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "structure block at 0x39 not 4-byte aligned"));
+	free(moved);
+	free(fdt);
+}
+
+/* A property length field of 2^32 - 3 (found by fuzz_config): libfdt's
+ * bounds check wraps and fdt_getprop returns length -3.  Refused wherever
+ * the property is, as the guest DTB and device models read the blob too. */
+static void test_negative_prop_length(void **state)
+{
+	static const char *const where[] = {"image", "compatible"};
+	char err[200] = "";
+	struct vm_config vm;
+
+	for (size_t i = 0; i < ARRAY_SIZE(where); i++) {
+		u8 *fdt = config_blob(VM("v", MEM128 ELF_BYTES "devices { uart@10000000 { "
+						"compatible = \"ns16550a\"; }; };"));
+		int node = fdt_path_offset(fdt, i == 0 ? "/v" : "/v/devices/uart@10000000");
+		int len;
+		u8 *val = (u8 *)fdt_getprop(fdt, node, where[i], &len);
+
+		assert_non_null(val);
+		fdt32_st(val - 8, 0xfffffffd); /* struct fdt_property: tag, len, nameoff, data */
+		assert_non_null(fdt_getprop(fdt, node, where[i], &len));
+		assert_int_equal(len, -3);
+		assert_true(config_parse(fdt, &vm, 1, err, sizeof(err)) < 0);
+		assert_non_null(strstr(err, "config: malformed property in the node at 0x"));
+		free(fdt);
+	}
+}
+
 /* A tiny error buffer still gets a terminated (cut) message. */
 static void test_small_err_buffer(void **state)
 {
@@ -267,6 +316,8 @@ int main(void)
 		cmocka_unit_test(test_cpu_errors),
 		cmocka_unit_test(test_device_errors),
 		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_misaligned_struct),
+		cmocka_unit_test(test_negative_prop_length),
 		cmocka_unit_test(test_small_err_buffer),
 	};
 
