@@ -32,34 +32,43 @@ static u64 width_mask(u8 width)
 	return width == 8 ? ~0UL : (1UL << (8 * width)) - 1;
 }
 
+/* The guest registers guest_exit has stored when it calls vcpu_exit_fast:
+ * the caller-saved ones and sp, tp (and x0, which reads as 0). */
+#define FAST_SAVED_REGS 0xf003fcf7U
+
 /*
  * Decide what a guest load/store that reached no memory is: 0 and *rp, acc
- * filled in for a device access to perform; otherwise the guest has been
- * answered already (a fault injected, or its code page is gone).
+ * filled in for a device access to perform.  Otherwise -1: the guest has
+ * been answered (a fault injected, or its code page is gone), or, for the
+ * fast path (`fast`), nothing was done and the run loop must take the exit,
+ * as also when the access names a register not in FAST_SAVED_REGS.
+ * Inlined, so that each caller gets its own copy without the other's tests.
  */
-static int mmio_prepare(struct vcpu *v, bool write, struct mmio_region **rp,
-			struct mmio_access *acc)
+static inline __attribute__((always_inline)) int
+mmio_prepare(struct vcpu *v, bool write, bool fast, struct mmio_region **rp, struct mmio_access *acc)
 {
 	u64 gpa = vcpu_fault_gpa(v);
 	struct mmio_region *r = mmio_find(&v->vm->bus, gpa);
-	if (!r) {
-		access_fault(v, write, gpa, "unmapped");
-		return -1;
-	}
 	u32 insn;
 	u8 len;
-	if (vcpu_arch_fetch_insn(v, &insn, &len))
+	const char *why = NULL;
+	if (!r)
+		why = "unmapped";
+	else if (vcpu_arch_fetch_insn(v, &insn, &len))
 		return -1; /* the code page went away: let the guest fault on it itself */
-	if (decode_loadstore(insn, acc) != DECODE_OK || acc->write != write) {
-		access_fault(v, write, gpa, "unsupported instruction for device");
+	else if (decode_loadstore(insn, acc) != DECODE_OK || acc->write != write)
+		why = "unsupported instruction for device";
+	else if (!IS_ALIGNED(gpa, acc->width) || gpa + acc->width > r->base + r->size)
+		why = "misaligned access to device";
+	else if (fast && !(FAST_SAVED_REGS >> acc->reg & 1))
+		return -1;
+	if (why) {
+		if (!fast)
+			access_fault(v, write, gpa, why);
 		return -1;
 	}
 	acc->insn_len = len;
 	acc->addr = gpa;
-	if (!IS_ALIGNED(gpa, acc->width) || gpa + acc->width > r->base + r->size) {
-		access_fault(v, write, gpa, "misaligned access to device");
-		return -1;
-	}
 	*rp = r;
 	return 0;
 }
@@ -85,7 +94,7 @@ static void handle_mmio(struct vcpu *v, bool write)
 {
 	struct mmio_region *r;
 	struct mmio_access acc;
-	if (mmio_prepare(v, write, &r, &acc) == 0)
+	if (mmio_prepare(v, write, false, &r, &acc) == 0)
 		mmio_perform(v, r, &acc);
 }
 
@@ -166,10 +175,6 @@ static void count_exit(struct vcpu *v, u64 cause)
 		v->exits[cause < NR_EXC ? cause : NR_EXC - 1]++;
 }
 
-/* The guest registers guest_exit has stored when it calls vcpu_exit_fast:
- * the caller-saved ones and sp, tp (and x0, which reads as 0). */
-#define FAST_SAVED_REGS 0xf003fcf7U
-
 /* The end of a fast exit: counted, logged, and whether the guest can be
  * re-entered at once (true) or the run loop has something to do first. */
 static inline bool fast_done(struct vcpu *v, u64 cause)
@@ -195,22 +200,12 @@ static bool __attribute__((noinline)) sbi_fast(struct vcpu *v)
 	return fast_done(v, EXC_ECALL_VS);
 }
 
-/* A device access the fast path can finish: the same checks as
- * mmio_prepare, and a register operand that is in v->regs. */
 static bool __attribute__((noinline)) mmio_fast(struct vcpu *v, u64 cause)
 {
-	bool write = cause == EXC_STORE_GUEST_PAGE_FAULT;
-	u64 gpa = vcpu_fault_gpa(v);
-	struct mmio_region *r = mmio_find(&v->vm->bus, gpa);
+	struct mmio_region *r;
 	struct mmio_access acc;
-	u32 insn;
-	u8 len;
-	if (!r || vcpu_arch_fetch_insn(v, &insn, &len) || decode_loadstore(insn, &acc) != DECODE_OK ||
-	    acc.write != write || !(FAST_SAVED_REGS >> acc.reg & 1) || !IS_ALIGNED(gpa, acc.width) ||
-	    gpa + acc.width > r->base + r->size)
+	if (mmio_prepare(v, cause == EXC_STORE_GUEST_PAGE_FAULT, true, &r, &acc))
 		return false;
-	acc.insn_len = len;
-	acc.addr = gpa;
 	mmio_perform(v, r, &acc);
 	return fast_done(v, cause);
 }
