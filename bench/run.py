@@ -12,6 +12,7 @@ kept in build/bench/logs/<run>.log.  rvhv's QEMU command lines come from
 """
 import argparse
 import datetime
+import math
 import os
 import re
 import shlex
@@ -508,19 +509,19 @@ class Report:
                 self.plot.append((f"blk {name} (path)", rv[2], nat[2], ""))
         ires, iinfo = self.res("rvhv-bench-poller-icount")
         if ires:
-            parts = []
-            for k in sorted(ires):
-                req = info_field(iinfo, k, "requests")
-                parts.append(f"{k[4:]} {ires[k][2] / 1e6:.2f} ms/request, "
-                             f"{info_field(iinfo, k, 'notifies')} notifications in {req}")
+            req = sum(info_field(iinfo, k, "requests") or 0 for k in ires)
+            notif = sum(info_field(iinfo, k, "notifies") or 0 for k in ires)
+            ms = [ires[k][2] / 1e6 for k in ires]
             self.details.append(
-                "Poller under -icount (2 harts, `-accel tcg,thread=single`): it runs, nothing "
+                "Poller under -icount (2 harts, `-accel tcg,thread=single`): it runs and nothing "
                 "hangs, but QEMU runs the harts in turn, each until its share of virtual time "
-                "(up to 100 ms) is used or it idles; a request the poller serves waits for the "
-                "poller's turn, and in a short run the poller may not get a turn at all: " +
-                "; ".join(parts) + ". So the poller's exits are counted without -icount "
-                "(`rvhv-bench-poller`, `rvhv-linux-poller*`: parallel harts) and its times are "
-                "not measured.")
+                "(up to 100 ms) is used or it idles, so a request the poller serves waits for "
+                "the poller's turn, and a short run may not give the poller a turn at all "
+                f"(this run: {notif} notifications in {req} requests, {min(ms):.2f}-"
+                f"{max(ms):.2f} ms per request; an earlier one: 100 ms per request, no "
+                "notifications). So the poller's exits are counted without -icount "
+                "(`rvhv-bench-poller`, `rvhv-linux-poller*`: parallel harts), and its times "
+                "are not measured.")
         if worst is not None:
             self.summary.append(("virtio-blk host backend throughput ≥ 0.90 of native "
                                  "(worst pattern; request path, see the disk table)",
@@ -616,13 +617,13 @@ class Report:
 
     def size(self):
         n = rvhv_size()
-        self.summary.append(("rvhv image text+data ≤ 128 KiB", f"{n:,} bytes ({n / 1024:.1f} KiB)",
+        self.summary.append(("rvhv image text+data ≤ 128 KiB",
+                             f"{n:,} bytes ({n / 1024:.1f} KiB)",
                              "yes" if n <= 128 * 1024 else "no"))
 
     # ---------------------------------------------------------------- output
-    def markdown(self, command, wall):
+    def markdown(self, command, wall, now):
         L = []
-        now = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
         L.append(f"# rvhv benchmarks ({now})\n")
         L.append(f"`{command}` on {now}, {wall:.0f} s wall on this machine. QEMU 7.2 with "
                  "`-icount shift=0,sleep=off`: one instruction = one virtual ns, counts repeat "
@@ -670,8 +671,9 @@ class Report:
                          f"{fmt(nns, 0)} ({nspread or '-'}) | {fmt(mean_ratio)} | {fmt(epr, 3)} | "
                          f"{fmt(pepr, 3)} |")
             L.append("\nexits/request = the guest's QueueNotify writes per request (its only "
-                     "exits while it waits); the poller's from a run with a poller hart without "
-                     "-icount (see the notes).")
+                     "exits while it waits). With a poller hart, from a run without -icount (see "
+                     "the notes): a pattern's requests notify until the poller has first seen "
+                     "the queue, which depends on host timing.")
         if getattr(self, "linux_boot", None):
             rv, nat = self.linux_boot
             L.append("\n## Linux 6.1 (the cached Image, 1 vCPU, bench/linux/init.c as /init)\n")
@@ -707,8 +709,7 @@ class Report:
         L.append("\n## Runs\n")
         L.append("| run | ended | wall s |\n|---|---|---:|")
         for r in self.b.runs.values():
-            L.append(f"| {r.name} | {'powered off' if r.ok else 'deadline, killed'} | "
-                     f"{r.wall:.1f} |")
+            L.append(f"| {r.name} | {'finished' if r.ok else 'failed (log)'} | {r.wall:.1f} |")
         return "\n".join(L) + "\n"
 
     def svg(self):
@@ -716,7 +717,6 @@ class Report:
         rows = self.plot
         if not rows:
             return "<svg xmlns='http://www.w3.org/2000/svg' width='10' height='10'/>"
-        import math
         left, width, bar, gap, top = 250, 560, 11, 10, 50
         hi = max(max(r[1], r[2] or 1) for r in rows)
         decades = max(1, math.ceil(math.log10(hi)))
@@ -763,7 +763,8 @@ class Report:
 
 
 def update_docs(md):
-    """Replace the generated section of docs/perf.md with this run's tables."""
+    """Replace the generated section of docs/perf.md with this run's tables,
+    (the chart stays in build/bench/results.svg)."""
     path = ROOT / "docs" / "perf.md"
     text = path.read_text()
     begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
@@ -774,7 +775,7 @@ def update_docs(md):
     head, rest = text.split(begin, 1)
     text = head + begin + "\n" + body + end + rest.split(end, 1)[1]
     path.write_text(text)
-    print("bench: docs/perf.md updated")
+    print("bench: docs/perf.md updated (the chart stays in build/bench/results.svg)")
 
 
 def main():
@@ -782,15 +783,18 @@ def main():
     ap.add_argument("--xv6", help="an xv6-riscv tree with kernel/kernel and fs.img (XV6_DIR)")
     ap.add_argument("--only", help="comma-separated: micro,poller,linux,linux-poller,xv6")
     ap.add_argument("--update-docs", action="store_true",
-                    help="rewrite the generated section of docs/perf.md")
+                    help="rewrite the generated section of docs/perf.md (after a full run)")
     ap.add_argument("--report-only", action="store_true",
                     help="run nothing: the report from the logs of the last run")
     args = ap.parse_args()
     LOGS.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
+    started = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     b = Bench(args)
     if args.report_only:
         for log in sorted(LOGS.glob("*.log"), key=lambda p: p.stat().st_mtime):
+            if log.stem.endswith("-xv6") and not args.xv6:
+                continue
             r = Run(log.stem, [], 0)
             r.text = log.read_text(errors="replace")
             r.ok = "# bench: deadline" not in r.text
@@ -798,29 +802,39 @@ def main():
             r.wall = float(m.group(1)) if m else 0.0
             b.keep(r)
     else:
-        for group, fn in (("micro", b.micro), ("poller", b.poller), ("linux", b.linux),
-                          ("linux-poller", b.linux_poller)):
-            if b.want(group):
-                fn()
-        if args.xv6 and b.want("xv6"):
-            b.xv6(args.xv6)
-    wall = sum(r.wall for r in b.runs.values()) if args.report_only else time.monotonic() - t0
+        try:
+            for group, fn in (("micro", b.micro), ("poller", b.poller), ("linux", b.linux),
+                              ("linux-poller", b.linux_poller)):
+                if b.want(group):
+                    fn()
+            if args.xv6 and b.want("xv6"):
+                b.xv6(args.xv6)
+        finally:
+            for path in DISKS:
+                path.unlink(missing_ok=True)
+    wall_file = LOGS / "run"  # the last run's wall time and date, for --report-only
+    if args.report_only:
+        wall, when = (wall_file.read_text().split(" ", 1) if wall_file.exists()
+                      else ("0", "unknown date"))
+        wall, when = float(wall), when.strip()
+    else:
+        wall, when = time.monotonic() - t0, started
+        wall_file.write_text(f"{wall:.1f} {when}\n")
     rep = Report(b)
     rep.micro()
     rep.blk()
     rep.linux()
     rep.xv6()
     rep.size()
-    command = "make bench" + (f" XV6_DIR={args.xv6}" if args.xv6 else "")
-    md = rep.markdown(command, wall)
+    command = (f"python3 bench/run.py --only {args.only}" if args.only else "make bench") + \
+        (f" XV6_DIR={args.xv6}" if args.xv6 else "")
+    md = rep.markdown(command, wall, when)
     (OUT / "results.md").write_text(md)
     (OUT / "results.svg").write_text(rep.svg())
     print(md)
     print(f"bench: wrote {OUT / 'results.md'} and {OUT / 'results.svg'} ({wall:.0f} s)")
     if args.update_docs:
         update_docs(md)
-    for path in DISKS:
-        path.unlink(missing_ok=True)
     failed = [r.name for r in b.runs.values() if not r.ok]
     return 1 if failed else 0
 
