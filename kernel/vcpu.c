@@ -165,7 +165,7 @@ static void handle_exception(struct vcpu *v, u64 cause)
 	}
 }
 
-static void count_exit(struct vcpu *v, u64 cause)
+static inline void count_exit(struct vcpu *v, u64 cause)
 {
 	struct exit_record *e = &v->exit_log[v->exit_seq++ % VCPU_EXIT_LOG];
 	*e = (struct exit_record){cause, v->sepc, v->stval, v->htval};
@@ -179,12 +179,7 @@ static void count_exit(struct vcpu *v, u64 cause)
  * re-entered at once (true) or the run loop has something to do first. */
 static inline bool fast_done(struct vcpu *v, u64 cause)
 {
-	struct exit_record *e = &v->exit_log[v->exit_seq++ % VCPU_EXIT_LOG];
-	e->cause = cause;
-	e->pc = v->sepc;
-	e->tval = v->stval;
-	e->htval = v->htval;
-	v->exits[cause]++;
+	count_exit(v, cause);
 	struct vm *vm = v->vm;
 	if ((v->requests | v->pending_irqs) || v->vseip != v->hvip_seip || vm->net_pending ||
 	    v->state != VCPU_STARTED || vm->state != VM_RUNNING || (v->machine && vmm_irq_pending(v))) {
