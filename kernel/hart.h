@@ -37,7 +37,9 @@ extern struct hart_features hart_features;
 void hart_probe_features(void);
 void hart_init_csrs(struct hart *h);
 void hart_start_secondaries(void);
-/* Handle pending HS interrupts (IPIs, timer) without taking a trap. */
+/* Let the host PLIC's interrupts (forwarded to guests) wake this hart. */
+void hart_enable_external_irqs(void);
+/* Handle pending HS interrupts (IPIs, timer, external) without taking a trap. */
 void hart_poll_interrupts(struct hart *h);
 /* Loop of a hart: run its vCPU while it is started, otherwise sleep. */
 void __attribute__((noreturn)) hart_loop(struct hart *h);

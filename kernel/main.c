@@ -177,7 +177,7 @@ void boot_main(u64 hartid, const void *dtb)
 	setup_memory(dtb);
 
 	nvms = read_config();
-	if (nvms <= 0)
+	if (nvms <= 0 || vm_place_identity(configs, nvms))
 		power_off();
 	for (int i = 0; i < nvms; i++) {
 		if (vm_create(&vms[i], i, &configs[i]))

@@ -66,6 +66,17 @@ void *mm_alloc_page(void)
 	return mm_alloc(PAGE_SIZE, PAGE_SIZE);
 }
 
+bool mm_range_free(u64 base, u64 size)
+{
+	bool free = false;
+	spin_lock(&lock);
+	for (int i = 0; i < nranges; i++)
+		if (base >= ranges[i].base && base + size <= ranges[i].end && base + size > base)
+			free = true;
+	spin_unlock(&lock);
+	return free;
+}
+
 u64 mm_free_bytes(void)
 {
 	u64 n = 0;

@@ -11,6 +11,8 @@ void mm_reserve(u64 base, u64 size);
 /* Zeroed memory of `size` bytes aligned to `align` (a power of two), or NULL. */
 void *mm_alloc(u64 size, u64 align);
 void *mm_alloc_page(void);
+/* True when all of [base, base+size) is free (not handed out, not reserved). */
+bool mm_range_free(u64 base, u64 size);
 u64 mm_free_bytes(void);
 
 #endif

@@ -275,6 +275,32 @@ static void parse_simple_devices(const void *fdt, struct platform *p)
 	find_reg(fdt, ecam, &p->pcie_ecam_base, &p->pcie_ecam_size);
 }
 
+/*
+ * The PLIC's S-mode context of each hart: its interrupts-extended lists the
+ * contexts in order as (interrupt controller phandle, cause) pairs; cause 9
+ * is a hart's supervisor external interrupt, and the controller's parent is
+ * the cpu node whose reg is the hart ID (QEMU virt: context 2h+1).
+ */
+static void parse_plic_contexts(const void *fdt, struct platform *p)
+{
+	static const char *const plic[] = {"riscv,plic0", "sifive,plic-1.0.0", NULL};
+	for (int i = 0; i < MAX_HARTS; i++)
+		p->plic_s_context[i] = -1;
+	int node = find_compatible(fdt, plic), len;
+	const fdt32_t *ie = node < 0 ? NULL : fdt_getprop(fdt, node, "interrupts-extended", &len);
+	for (int ctx = 0; ie && ctx < len / 8; ctx++) {
+		if (fdt32_to_cpu(ie[2 * ctx + 1]) != 9)
+			continue;
+		int intc = fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(ie[2 * ctx]));
+		struct mem_range r;
+		if (intc < 0 || read_reg(fdt, fdt_parent_offset(fdt, intc), 0, &r))
+			continue;
+		for (int h = 0; h < p->nharts; h++)
+			if (p->hartid[h] == r.base)
+				p->plic_s_context[h] = ctx;
+	}
+}
+
 /* Insert in address order; past MAX_VIRTIO_SLOTS the highest addresses are dropped. */
 static void add_virtio(struct platform *p, struct mem_range r, u32 irq)
 {
@@ -329,6 +355,7 @@ int platform_parse(const void *fdt, struct platform *p, char *err, size_t errlen
 		return rc;
 	parse_uart(fdt, p);
 	parse_simple_devices(fdt, p);
+	parse_plic_contexts(fdt, p);
 	parse_virtio(fdt, p);
 	parse_chosen(fdt, p);
 	return 0;

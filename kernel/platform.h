@@ -29,6 +29,7 @@ struct platform {
 	u32 uart_irq, uart_clock;
 	u64 plic_base, plic_size;
 	u32 plic_ndev;                            /* riscv,ndev */
+	s32 plic_s_context[MAX_HARTS];            /* hart index -> its S-mode PLIC context, -1 if none */
 	u64 clint_base, clint_size;
 	u64 test_base;                            /* sifive,test0 syscon, 0 if absent */
 	struct mem_range virtio[MAX_VIRTIO_SLOTS]; /* virtio,mmio slots, in address order */

@@ -9,6 +9,8 @@
 #include "kernel/lib.h"
 #include "kernel/mm.h"
 #include "kernel/vdev.h"
+#include "passthru/device.h"
+#include "passthru/irq.h"
 #include "vdev/clint.h"
 #include "vdev/plic.h"
 #include "vdev/uart16550.h"
@@ -142,6 +144,12 @@ static void plic_set_eip(void *ctx, int context, bool level)
 	vcpu_kick(v);
 }
 
+/* The guest completed a source: a forwarded real interrupt is done too. */
+static void plic_completed(void *ctx, u32 source)
+{
+	irq_guest_complete(ctx, source);
+}
+
 static int plic_mmio(void *dev, u64 off, struct mmio_access *acc)
 {
 	return plic_access(dev, off, acc);
@@ -154,6 +162,7 @@ static void plic_reset(void *dev)
 	bool qemu_gateway = p->qemu_gateway;
 	plic_init(p, p->nsources, p->ncontexts, p->set_eip, p->ctx);
 	p->qemu_gateway = qemu_gateway;
+	p->completed = plic_completed;
 }
 
 static const struct mmio_ops plic_ops = {.access = plic_mmio, .reset = plic_reset};
@@ -168,6 +177,7 @@ static int plic_attach(struct vm *vm, const void *fdt, int node, u64 base, u64 s
 	plic_init(p, ndev ? fdt32_to_cpu(*ndev) : PLIC_MAX_SOURCES, 2 * vm->cfg->ncpus, plic_set_eip, vm);
 	const char *gateway = fdt_getprop(fdt, node, "rvhv,gateway", NULL);
 	p->qemu_gateway = !gateway || strcmp(gateway, "spec") != 0;
+	p->completed = plic_completed;
 	if (vm->plic || mmio_register(&vm->bus, base, size, &plic_ops, p, "plic"))
 		return errorf(err, errlen, "plic at 0x%lx: a second PLIC, or overlaps a device", base);
 	vm->plic = p;
@@ -318,6 +328,36 @@ static u64 read_cells(const fdt32_t *p, int n)
 	return v;
 }
 
+/* Passed-through devices and PCI functions attach after the models: they
+ * need the VM's vPLIC for their interrupts. */
+static bool attaches_late(const void *fdt, int node)
+{
+	return fdt_getprop(fdt, node, "rvhv,passthrough", NULL) ||
+	       fdt_node_check_compatible(fdt, node, "rvhv,pci") == 0;
+}
+
+static int attach_one(struct vm *vm, const void *fdt, int node, char *err, size_t errlen)
+{
+	const char *name = fdt_get_name(fdt, node, NULL);
+	int len;
+	const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
+	if (!reg)
+		return 0; /* no registers: a description only (e.g. syscon-poweroff) */
+	/* config_parse checked: 2 address and 2 size cells, as under the guest's /soc */
+	if (len < 16)
+		return errorf(err, errlen, "device '%s': malformed reg", name);
+	u64 base = read_cells(reg, 2), size = read_cells(reg + 2, 2);
+	if (fdt_getprop(fdt, node, "rvhv,passthrough", NULL))
+		return passthru_device_attach(vm, fdt, node, base, size, err, errlen);
+	const struct vdev_type *t = find_type(fdt, node);
+	if (!t) {
+		const char *compat = fdt_getprop(fdt, node, "compatible", NULL);
+		return errorf(err, errlen, "device '%s': no device model for compatible '%s'", name,
+			      compat ? compat : "(none)");
+	}
+	return t->attach(vm, fdt, node, base, size, err, errlen);
+}
+
 int vdev_attach_all(struct vm *vm, char *err, size_t errlen)
 {
 	const void *fdt = vm->cfg->fdt;
@@ -325,24 +365,11 @@ int vdev_attach_all(struct vm *vm, char *err, size_t errlen)
 	if (parent < 0)
 		return 0;
 	int node;
-	fdt_for_each_subnode(node, fdt, parent)
-	{
-		const char *name = fdt_get_name(fdt, node, NULL);
-		int len;
-		const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
-		if (!reg)
-			continue; /* no registers: a description only (e.g. syscon-poweroff) */
-		/* config_parse checked: 2 address and 2 size cells, as under the guest's /soc */
-		if (len < 16)
-			return errorf(err, errlen, "device '%s': malformed reg", name);
-		const struct vdev_type *t = find_type(fdt, node);
-		if (!t) {
-			const char *compat = fdt_getprop(fdt, node, "compatible", NULL);
-			return errorf(err, errlen, "device '%s': no device model for compatible '%s'", name,
-				      compat ? compat : "(none)");
+	for (int late = 0; late < 2; late++)
+		fdt_for_each_subnode(node, fdt, parent)
+		{
+			if (attaches_late(fdt, node) == late && attach_one(vm, fdt, node, err, errlen))
+				return -1;
 		}
-		if (t->attach(vm, fdt, node, read_cells(reg, 2), read_cells(reg + 2, 2), err, errlen))
-			return -1;
-	}
 	return 0;
 }

@@ -13,6 +13,8 @@
 #include "kernel/loader.h"
 #include "kernel/mm.h"
 #include "kernel/vdev.h"
+#include "passthru/device.h"
+#include "passthru/irq.h"
 
 struct vm vms[MAX_VMS];
 int nvms;
@@ -58,6 +60,70 @@ void *vm_gpa_to_ptr(struct vm *vm, u64 gpa, u64 len)
 	return (void *)(uintptr_t)(vm->ram_hpa + (gpa - base));
 }
 
+/*
+ * Where a VM's RAM must sit in host memory, from its devices: one that DMAs
+ * without an IOMMU (rvhv,dma = "identity", passthru/) needs GPA == HPA; PCI
+ * functions behind the IOMMU need the host page below the RAM to be the
+ * VM's own guard page (passthru/iommu.c says why).
+ */
+static int ram_needs(const struct vm_config *cfg, bool *identity, bool *guard)
+{
+	int node;
+	*identity = *guard = false;
+	if (cfg->devices < 0)
+		return 0;
+	fdt_for_each_subnode(node, cfg->fdt, cfg->devices)
+	{
+		const char *dma = fdt_getprop(cfg->fdt, node, "rvhv,dma", NULL);
+		if (dma && strcmp(dma, "identity") != 0) {
+			kprintf("rvhv: vm '%s': device '%s': rvhv,dma must be \"identity\"\n", cfg->name,
+				fdt_get_name(cfg->fdt, node, NULL));
+			return -1;
+		}
+		*identity |= dma != NULL;
+		*guard |= fdt_node_check_compatible(cfg->fdt, node, "rvhv,pci") == 0;
+	}
+	return 0;
+}
+
+int vm_place_identity(const struct vm_config *cfgs, int n)
+{
+	for (int i = 0; i < n; i++) {
+		bool identity, guard;
+		if (ram_needs(&cfgs[i], &identity, &guard))
+			return -1;
+		if (!identity)
+			continue;
+		u64 lo = cfgs[i].mem_base - (guard ? PAGE_SIZE : 0);
+		u64 hi = cfgs[i].mem_base + cfgs[i].mem_size;
+		if (!mm_range_free(lo, hi - lo)) {
+			kprintf("rvhv: vm '%s': a device DMAs with identity mapping, so its RAM must be at "
+				"host 0x%lx-0x%lx, and that is not free host RAM (rvhv, firmware, the "
+				"configuration, or outside RAM 0x%lx-0x%lx)\n",
+				cfgs[i].name, lo, hi, platform.ram.base, platform.ram.base + platform.ram.size);
+			return -1;
+		}
+		mm_reserve(lo, hi - lo);
+		kprintf("rvhv: vm '%s': RAM at host 0x%lx-0x%lx, the same as its guest-physical "
+			"addresses (identity DMA)\n",
+			cfgs[i].name, cfgs[i].mem_base, hi);
+	}
+	return 0;
+}
+
+/* Host memory for the VM's RAM (see ram_needs); vm_place_identity ran first. */
+static void *alloc_ram(const struct vm_config *cfg)
+{
+	bool identity, guard;
+	ram_needs(cfg, &identity, &guard);
+	if (identity)
+		return (void *)(uintptr_t)cfg->mem_base;
+	if (!guard)
+		return mm_alloc(cfg->mem_size, 2 * MiB);
+	u8 *ram = mm_alloc(cfg->mem_size + 2 * MiB, 2 * MiB);
+	return ram ? ram + 2 * MiB : NULL;
+}
+
 int vm_create(struct vm *vm, int id, const struct vm_config *cfg)
 {
 	char err[160];
@@ -71,7 +137,7 @@ int vm_create(struct vm *vm, int id, const struct vm_config *cfg)
 		return -1;
 	}
 	vm->entry = plan.entry;
-	void *ram = mm_alloc(cfg->mem_size, 2 * MiB);
+	void *ram = alloc_ram(cfg);
 	vm->gs.root = mm_alloc(GSTAGE_ROOT_SIZE, GSTAGE_ROOT_SIZE);
 	vm->gs.alloc = mm_alloc_page;
 	if (!ram || !vm->gs.root) {
@@ -122,7 +188,9 @@ void vm_load(struct vm *vm)
 		vm->vcpus[i].vmm.lines = 0;
 		vm->vcpus[i].vmm.timer_deadline = ~0UL;
 	}
+	irq_vm_reset(vm);
 	spin_unlock(&vm->dev_lock);
+	passthru_vm_reset(vm);
 	memset((void *)(uintptr_t)vm->ram_hpa, 0, cfg->mem_size);
 	loader_plan(cfg->image, cfg->image_size, cfg->image_addr, cfg->mem_base, cfg->mem_size, &plan,
 		    err, sizeof(err));

@@ -130,6 +130,9 @@ struct vm {
 extern struct vm vms[MAX_VMS];
 extern int nvms;
 
+/* Before any VM is built: take the host RAM of VMs whose RAM must sit at
+ * its guest-physical address (a device DMAs without an IOMMU). */
+int vm_place_identity(const struct vm_config *cfgs, int n);
 /* Build VM `id` from its configuration: memory, G-stage, devices, images. */
 int vm_create(struct vm *vm, int id, const struct vm_config *cfg);
 /* Reload images and reset every vCPU to its boot state (VM reset and first boot). */

@@ -26,5 +26,7 @@ void irq_hart_init(void);
 void irq_handle_host(void);
 /* The guest completed vPLIC source `line` (vPLIC callback; dev_lock held). */
 void irq_guest_complete(struct vm *vm, u32 line);
+/* The VM resets: complete what its guest will never complete now. */
+void irq_vm_reset(struct vm *vm);
 
 #endif

@@ -135,6 +135,8 @@ static void plic_complete(struct plic *p, u32 c, u32 id)
 	if (id == 0 || id > p->nsources || !bit_get(p->enable[c], id) || !bit_get(p->claimed, id))
 		return;
 	bit_put(p->claimed, id, false);
+	if (p->completed)
+		p->completed(p->ctx, id);
 	if (bit_get(p->level, id) && !p->qemu_gateway)
 		bit_put(p->pending, id, true);
 	plic_update(p); /* a request that waited during the service is due now */

@@ -54,6 +54,9 @@ struct plic {
 	 */
 	bool qemu_gateway;
 	void (*set_eip)(void *ctx, int context, bool level);
+	/* Optional: a context completed `source` (passthrough completes the
+	 * real device's interrupt then). */
+	void (*completed)(void *ctx, u32 source);
 	void *ctx;
 };
 

@@ -204,16 +204,34 @@ bool host_virtio_take(struct host_virtio *d, int n, u16 *id, u32 *len)
 	return true;
 }
 
+static int slot_of(u64 base)
+{
+	for (int i = 0; i < platform.nvirtio; i++)
+		if (platform.virtio[i].base == base)
+			return i;
+	return -1;
+}
+
+int host_virtio_reserve(u64 base, char *err, size_t errlen)
+{
+	static struct spinlock claim_lock;
+	static bool claimed[MAX_VIRTIO_SLOTS];
+	int slot = slot_of(base);
+	if (slot < 0)
+		return errorf(err, errlen, "0x%lx is not one of the platform's virtio-mmio slots", base);
+	spin_lock(&claim_lock);
+	bool taken = claimed[slot];
+	claimed[slot] = true;
+	spin_unlock(&claim_lock);
+	if (taken)
+		return errorf(err, errlen, "the platform's virtio slot 0x%lx is already in use", base);
+	return 0;
+}
+
 struct host_virtio *host_virtio_claim(u64 base, u32 device_id, u64 features, int nqueues,
 				      char *err, size_t errlen)
 {
-	static struct spinlock claim_lock;
-	static u64 claimed[MAX_VIRTIO_SLOTS];
-	int slot = -1;
-	for (int i = 0; i < platform.nvirtio; i++)
-		if (platform.virtio[i].base == base)
-			slot = i;
-	if (slot < 0) {
+	if (slot_of(base) < 0) {
 		errorf(err, errlen, "0x%lx is not one of the platform's virtio-mmio slots", base);
 		return NULL;
 	}
@@ -223,14 +241,8 @@ struct host_virtio *host_virtio_claim(u64 base, u32 device_id, u64 features, int
 		       base, id, device_id, id == 0 ? " (empty: add a QEMU -device)" : "");
 		return NULL;
 	}
-	spin_lock(&claim_lock);
-	bool taken = claimed[slot];
-	claimed[slot] = 1;
-	spin_unlock(&claim_lock);
-	if (taken) {
-		errorf(err, errlen, "the platform's virtio slot 0x%lx is already given to a VM", base);
+	if (host_virtio_reserve(base, err, errlen))
 		return NULL;
-	}
 	struct host_virtio *d = mm_alloc(sizeof(*d), 8);
 	if (!d) {
 		errorf(err, errlen, "no memory");

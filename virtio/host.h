@@ -60,6 +60,10 @@ bool host_virtio_take(struct host_virtio *d, int q, u16 *id, u32 *len);
  */
 struct host_virtio *host_virtio_claim(u64 base, u32 device_id, u64 features, int nqueues,
 				      char *err, size_t errlen);
+/* Mark one of the platform's virtio-mmio slots as used (by a VM it is
+ * passed through to, or by a claim): 0, or -1 if it is not a slot or is
+ * taken already. */
+int host_virtio_reserve(u64 base, char *err, size_t errlen);
 /* Device configuration space. */
 u64 host_virtio_config(struct host_virtio *d, u32 off, int width);
 

@@ -8,6 +8,7 @@
 #include "arch/riscv/vcpu_arch.h"
 #include "kernel/hart.h"
 #include "kernel/lib.h"
+#include "passthru/irq.h"
 
 struct hart harts[MAX_HARTS];
 struct hart_features hart_features;
@@ -103,11 +104,18 @@ void timer_program_until(struct hart *h, u64 until)
 		fw_set_timer(when);
 }
 
+void hart_enable_external_irqs(void)
+{
+	csr_set(sie, MIP(IRQ_S_EXT));
+}
+
 void hart_poll_interrupts(struct hart *h)
 {
 	u64 sip = csr_read(sip);
 	if (sip & MIP(IRQ_S_SOFT))
 		csr_clear(sip, MIP(IRQ_S_SOFT)); /* a kick: the caller re-checks its vCPU */
+	if (sip & MIP(IRQ_S_EXT))
+		irq_handle_host();
 	if (!(sip & MIP(IRQ_S_TIMER)))
 		return;
 	u64 now = time_now();
@@ -133,13 +141,14 @@ static void __attribute__((noreturn)) poller_loop(struct hart *h)
 {
 	for (;;) {
 		vm_poll_all();
-		if (csr_read(sip) & (MIP(IRQ_S_SOFT) | MIP(IRQ_S_TIMER)))
+		if (csr_read(sip) & (MIP(IRQ_S_SOFT) | MIP(IRQ_S_TIMER) | MIP(IRQ_S_EXT)))
 			hart_poll_interrupts(h);
 	}
 }
 
 void hart_loop(struct hart *h)
 {
+	irq_hart_init();
 	if (h->index == 0) {
 		h->tick_deadline = time_now() + platform.timebase / TICK_HZ;
 		timer_program(h);
