@@ -4,7 +4,7 @@
 # machine-mode guest at 0x80000000 with its own entry and no SBI.
 
 GUEST_NAMES   := hello sbi_test mmio_test victim attacker uart_irq blk_test virtio_hostile \
-                 worker hostile
+                 worker hostile edu
 GUEST_SRC     := tests/guests
 GUEST_OUT     := $(B)/guests
 GUEST_CC      := $(or $(CROSS),riscv64-unknown-elf-)gcc
@@ -47,6 +47,9 @@ $(GUEST_OUT)/%.elf: $(GUEST_OUT)/obj/%.o $(GUEST_LIB_OBJS) $(GUEST_SRC)/guest.ld
 	$(GUEST_CC) $(GUEST_LDFLAGS) $(filter %.o,$^) -lgcc -o $@
 
 $(GUEST_OUT)/hostile.elf: $(HOSTILE_OBJS)
+
+# edu runs with its RAM at guest-physical 0xc0000000 (tests/guests/edu.c says why).
+$(GUEST_OUT)/edu.elf: GUEST_LDFLAGS += -Wl,--defsym=guest_base=0xc0200000
 
 # mboot: its own entry and linker script; of lib/ only string.c (no SBI).
 $(GUEST_OUT)/mboot.elf: $(MBOOT_OBJS) $(GUEST_SRC)/mboot.ld
