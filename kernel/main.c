@@ -12,6 +12,7 @@
 #include "kernel/hart.h"
 #include "kernel/lib.h"
 #include "kernel/mm.h"
+#include "passthru/iommu.h"
 #include "passthru/pci.h"
 #include "virtio/net.h"
 
@@ -200,6 +201,7 @@ void boot_main(u64 hartid, const void *dtb)
 		hart_features.vmid_bits);
 	setup_memory(dtb);
 	setup_pci(dtb);
+	iommu_probe();
 
 	nvms = read_config();
 	if (nvms <= 0)
