@@ -12,6 +12,8 @@
 #include "kernel/hart.h"
 #include "kernel/lib.h"
 #include "kernel/mm.h"
+#include "passthru/iommu.h"
+#include "passthru/pci.h"
 #include "virtio/net.h"
 
 extern char __image_start[], __image_end[];
@@ -76,6 +78,29 @@ static int read_config(void)
 		return -1;
 	}
 	return n;
+}
+
+/* The host's PCIe: functions found, BARs placed, all of them left off. A
+ * host bridge rvhv cannot use costs PCI passthrough only, not the boot. */
+static void setup_pci(const void *dtb)
+{
+	char err[160], line[200];
+	int n = pci_host_init(dtb, err, sizeof(err));
+	if (n < 0) {
+		kprintf("rvhv: pci: %s; no PCI functions for VMs\n", err);
+		return;
+	}
+	if (!pci_host.ecam_base)
+		return;
+	kprintf("rvhv: pci: ECAM 0x%lx buses %u-%u, windows mem 0x%lx+0x%lx mem64 0x%lx+0x%lx "
+		"io 0x%lx+0x%lx, %d function%s\n",
+		pci_host.ecam_base, pci_host.bus_start, pci_host.bus_end, pci_host.mmio_base,
+		pci_host.mmio_size, pci_host.mmio64_base, pci_host.mmio64_size, pci_host.io_cpu,
+		pci_host.io_size, n, n == 1 ? "" : "s");
+	for (int i = 0; i < n; i++) {
+		pci_describe(&pci_host.funcs[i], line, sizeof(line));
+		kprintf("rvhv: pci %s\n", line);
+	}
 }
 
 /* Harts the configuration gives to the virtqueue poller (root property
@@ -175,6 +200,8 @@ void boot_main(u64 hartid, const void *dtb)
 		hart_features.sstc ? "yes" : "no", hart_features.henvcfg ? "yes" : "no",
 		hart_features.vmid_bits);
 	setup_memory(dtb);
+	setup_pci(dtb);
+	iommu_probe();
 
 	nvms = read_config();
 	if (nvms <= 0 || vm_place_identity(configs, nvms))

@@ -9,6 +9,7 @@
 #include "kernel/lib.h"
 #include "kernel/mm.h"
 #include "kernel/vdev.h"
+#include "passthru/iommu.h"
 #include "vdev/plic.h"
 #include "virtio/blk.h"
 #include "virtio/net.h"
@@ -138,6 +139,7 @@ void vm_tick(void)
 	console_tick();
 	console_poll_input();
 	net_uplink_poll();
+	iommu_poll();
 }
 
 void vm_poll_all(void)

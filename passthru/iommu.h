@@ -41,6 +41,7 @@ struct iommu {
 	const struct iommu_ops *ops;
 	void *priv;
 	char name[48]; /* for the console: "virtio-iommu at 0x10008000" */
+	char error[80]; /* what the last failed operation said */
 };
 
 /* The platform's IOMMU, or NULL if it has none (iommu_probe sets it). */
@@ -56,5 +57,9 @@ void iommu_probe(void);
 int iommu_assign(struct vm *vm, u32 endpoint, char *err, size_t errlen);
 /* Log the fault reports that arrived (from rvhv's tick). */
 void iommu_poll(void);
+
+/* Drivers: the platform's IOMMU of their kind, brought up, or NULL (with a
+ * message in err if one was found but cannot be used). */
+struct iommu *viommu_probe(char *err, size_t errlen);
 
 #endif

@@ -123,6 +123,7 @@ int host_virtio_init(struct host_virtio *d, u64 base, u64 features, int nqueues,
 	wr(regs, REG_DEVICE_FEATURES_SEL, 1);
 	offered |= (u64)rd(regs, REG_DEVICE_FEATURES) << 32;
 	u64 want = (features | F_VERSION_1) & offered;
+	d->features = want;
 	wr(regs, REG_DRIVER_FEATURES_SEL, 0);
 	wr(regs, REG_DRIVER_FEATURES, (u32)want);
 	wr(regs, REG_DRIVER_FEATURES_SEL, 1);
@@ -261,5 +262,15 @@ u64 host_virtio_config(struct host_virtio *d, u32 off, int width)
 	case 2: return *(volatile u16 *)cfg;
 	case 4: return *(volatile u32 *)cfg;
 	default: return *(volatile u32 *)cfg | (u64) * (volatile u32 *)(cfg + 4) << 32;
+	}
+}
+
+void host_virtio_config_write(struct host_virtio *d, u32 off, int width, u32 val)
+{
+	volatile u8 *cfg = (volatile u8 *)(uintptr_t)(d->base + REG_CONFIG + off);
+	switch (width) {
+	case 1: *cfg = (u8)val; break;
+	case 2: *(volatile u16 *)cfg = (u16)val; break;
+	default: *(volatile u32 *)cfg = val; break;
 	}
 }

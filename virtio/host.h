@@ -32,6 +32,7 @@ struct host_virtio {
 	volatile u32 *regs;
 	u64 base;
 	u32 device_id;
+	u64 features; /* negotiated */
 	struct host_queue q[HOST_MAX_QUEUES];
 	struct spinlock lock;
 	u64 requests; /* statistics */
@@ -66,5 +67,7 @@ struct host_virtio *host_virtio_claim(u64 base, u32 device_id, u64 features, int
 int host_virtio_reserve(u64 base, char *err, size_t errlen);
 /* Device configuration space. */
 u64 host_virtio_config(struct host_virtio *d, u32 off, int width);
+/* Write the device configuration space (widths 1, 2, 4). */
+void host_virtio_config_write(struct host_virtio *d, u32 off, int width, u32 val);
 
 #endif
