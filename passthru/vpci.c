@@ -102,9 +102,14 @@ static int check_bar(struct vm *vm, const struct pci_func *f, int i, u64 ecam, u
 static struct pci_func *check_func(struct vm *vm, u32 bdf, u32 used, bool identity, u64 ecam,
 				   u64 ecam_size, char *err, size_t errlen)
 {
-	struct pci_func *f = bdf <= 0xffff ? pci_find(bdf) : NULL;
+	if (bdf > 0xffff) {
+		errorf(err, errlen, "rvhv,functions: 0x%x is not a BDF (bus << 8 | dev << 3 | fn)",
+		       bdf);
+		return NULL;
+	}
+	struct pci_func *f = pci_find(bdf);
 	if (!f) {
-		errorf(err, errlen, "rvhv,functions: the host has no PCI function 0x%x", bdf);
+		errorf(err, errlen, "pci " BDF_FMT ": no such function on the host", BDF_ARGS(bdf));
 		return NULL;
 	}
 	if (f->owner >= 0) {
@@ -170,10 +175,11 @@ static int assign_func(struct vm *vm, struct vpci *v, struct pci_func *f, const 
 	}
 	f->owner = vm->id;
 	vpci_add(v, dev, f, f->bdf, f->bar);
-	kprintf("rvhv: vm '%s': pci " BDF_FMT
-		" [%04x:%04x] as 00:%02x.0, INT%c %s vPLIC %u, DMA %s\n",
-		vm->cfg->name, BDF_ARGS(f->bdf), f->vendor, f->device, dev,
-		line ? 'A' + f->pin - 1 : '-', line ? "->" : "not at", line,
+	char intx[40] = "no INTx";
+	if (line)
+		ksnprintf(intx, sizeof(intx), "INT%c -> vPLIC %u", 'A' + f->pin - 1, line);
+	kprintf("rvhv: vm '%s': pci " BDF_FMT " [%04x:%04x] as 00:%02x.0, %s, DMA %s\n",
+		vm->cfg->name, BDF_ARGS(f->bdf), f->vendor, f->device, dev, intx,
 		host_iommu ? host_iommu->name : "identity (no IOMMU)");
 	return 0;
 }
