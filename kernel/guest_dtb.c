@@ -7,6 +7,7 @@
 
 #include "kernel/guest_dtb.h"
 #include "kernel/lib.h"
+#include "passthru/pci.h"
 
 #define COPY_MAX_DEPTH 8 /* nesting under devices: bounds the recursion's stack */
 #define PATH_MAX_LEN 256
@@ -140,10 +141,31 @@ static int stdout_path(const struct vm_config *cfg, char *path, size_t len)
 	return 0;
 }
 
+/* A device node rvhv replaces by the guest's PCIe host bridge (write_pci). */
+static bool is_vpci(const void *fdt, int node)
+{
+	return fdt_node_check_compatible(fdt, node, "rvhv,pci") == 0;
+}
+
+static bool has_vpci(const struct vm_config *cfg)
+{
+	int dev;
+
+	if (cfg->devices >= 0)
+		fdt_for_each_subnode(dev, cfg->fdt, cfg->devices)
+			if (is_vpci(cfg->fdt, dev))
+				return true;
+	return false;
+}
+
 static void write_chosen(struct dtb *d, const struct vm_config *cfg, const char *console,
 			 u64 initrd_gpa, u64 initrd_size)
 {
 	node_begin(d, "chosen");
+	/* The BARs are fixed where the host put them (passthru/vpci.h): Linux
+	 * keeps them instead of assigning its own (drivers/pci/of.c). */
+	if (has_vpci(cfg))
+		prop_u32(d, "linux,pci-probe-only", 1);
 	if (cfg->bootargs)
 		prop_str(d, "bootargs", cfg->bootargs);
 	if (console[0])
@@ -248,6 +270,108 @@ static void copy_node(struct dtb *d, const void *cfg, int src, int depth)
 	node_end(d);
 }
 
+/* PCI address space codes (IEEE 1275 PCI bus binding, "phys.hi" cell). */
+#define PCI_SPACE_MEM32 0x02000000
+#define PCI_SPACE_MEM64 0x03000000
+#define PCI_PIN_CELLS 4 /* unit address (3) and pin (1) of an interrupt-map entry */
+#define PCI_PARENT_ADDR_MAX 3
+
+/* One `ranges` entry mapping PCI memory at `base` to the same CPU address. */
+static int pci_range(fdt32_t *out, u32 space, u64 base, u64 size)
+{
+	const u32 cells[7] = {space, base >> 32, base, base >> 32, base, size >> 32, size};
+
+	for (int i = 0; i < 7; i++)
+		out[i] = cpu_to_fdt32(cells[i]);
+	return 7;
+}
+
+/*
+ * The interrupt-map of QEMU virt's bridge: INTx of device dev goes to the
+ * parent's source lines[(dev + pin - 1) % 4], the standard swizzle, which
+ * the mask 0x1800 (device number bits 1:0) and 16 entries express for all
+ * 32 devices.  vpci_attach forwards the host INTx to the same lines.
+ */
+static int pci_interrupt_map(fdt32_t *out, const fdt32_t *lines, u32 parent, u32 parent_addr_cells)
+{
+	int n = 0;
+
+	for (u32 dev = 0; dev < 4; dev++)
+		for (u32 pin = 1; pin <= 4; pin++) {
+			out[n++] = cpu_to_fdt32(dev << 11);
+			out[n++] = 0;
+			out[n++] = 0;
+			out[n++] = cpu_to_fdt32(pin);
+			out[n++] = cpu_to_fdt32(parent);
+			for (u32 i = 0; i < parent_addr_cells; i++)
+				out[n++] = 0;
+			out[n++] = lines[(dev + pin - 1) % 4];
+		}
+	return n;
+}
+
+/*
+ * The guest's PCIe host bridge in place of a "rvhv,pci" config node: what
+ * Linux's pci-host-ecam-generic driver takes (bindings/pci/host-generic-pci.yaml),
+ * laid out as QEMU virt's.  Memory windows are the host's, identity-mapped
+ * (BARs are at GPA == HPA); the guest window carries no I/O space.
+ */
+static void write_pci(struct dtb *d, const void *cfg, int src)
+{
+	int reg_len, lines_len, parent_len, pnode;
+	const void *reg = fdt_getprop(cfg, src, "reg", &reg_len);
+	const fdt32_t *lines = fdt_getprop(cfg, src, "interrupts", &lines_len);
+	const fdt32_t *parent = fdt_getprop(cfg, src, "interrupt-parent", &parent_len);
+	const fdt32_t *cells;
+	u32 paddr = 0;
+	fdt32_t ranges[14], map[16 * (PCI_PIN_CELLS + 2 + PCI_PARENT_ADDR_MAX)];
+	const fdt32_t map_mask[PCI_PIN_CELLS] = {cpu_to_fdt32(0x1800), 0, 0, cpu_to_fdt32(7)};
+	const fdt32_t bus_range[2] = {0, 0};
+	int nranges = 0, nmap;
+
+	if (d->err)
+		return;
+	if (!reg || !lines || lines_len != 16 || !parent || parent_len != 4) {
+		d->err = -FDT_ERR_BADVALUE;
+		return;
+	}
+	pnode = fdt_node_offset_by_phandle(cfg, fdt32_ld(parent));
+	if (pnode < 0) {
+		d->err = pnode;
+		return;
+	}
+	cells = fdt_getprop(cfg, pnode, "#address-cells", NULL);
+	if (cells)
+		paddr = fdt32_ld(cells);
+	cells = fdt_getprop(cfg, pnode, "#interrupt-cells", NULL);
+	if (paddr > PCI_PARENT_ADDR_MAX || !cells || fdt32_ld(cells) != 1) {
+		d->err = -FDT_ERR_BADNCELLS;
+		return;
+	}
+	if (pci_host.mmio_size)
+		nranges += pci_range(ranges + nranges, PCI_SPACE_MEM32, pci_host.mmio_base,
+				     pci_host.mmio_size);
+	if (pci_host.mmio64_size)
+		nranges += pci_range(ranges + nranges, PCI_SPACE_MEM64, pci_host.mmio64_base,
+				     pci_host.mmio64_size);
+	nmap = pci_interrupt_map(map, lines, fdt32_ld(parent), paddr);
+
+	node_begin(d, fdt_get_name(cfg, src, NULL));
+	prop_str(d, "compatible", "pci-host-ecam-generic");
+	prop_str(d, "device_type", "pci");
+	prop_u32(d, "#address-cells", 3);
+	prop_u32(d, "#size-cells", 2);
+	prop_u32(d, "#interrupt-cells", 1);
+	prop(d, "bus-range", bus_range, sizeof(bus_range));
+	prop(d, "reg", reg, reg_len);
+	prop_u32(d, "linux,pci-domain", 0);
+	prop_empty(d, "dma-coherent");
+	prop(d, "ranges", ranges, nranges * 4);
+	prop(d, "interrupt-map-mask", map_mask, sizeof(map_mask));
+	prop(d, "interrupt-map", map, nmap * 4);
+	node_end(d);
+}
+
 static void write_soc(struct dtb *d, const struct vm_config *cfg)
 {
 	int dev;
@@ -258,8 +382,12 @@ static void write_soc(struct dtb *d, const struct vm_config *cfg)
 	prop_str(d, "compatible", "simple-bus");
 	prop_empty(d, "ranges");
 	if (cfg->devices >= 0)
-		fdt_for_each_subnode(dev, cfg->fdt, cfg->devices)
-			copy_node(d, cfg->fdt, dev, 1);
+		fdt_for_each_subnode (dev, cfg->fdt, cfg->devices) {
+			if (is_vpci(cfg->fdt, dev))
+				write_pci(d, cfg->fdt, dev);
+			else
+				copy_node(d, cfg->fdt, dev, 1);
+		}
 	node_end(d);
 }
 

@@ -23,8 +23,10 @@
  * `sstc` is true) and mmu-type.  /chosen gets bootargs, stdout-path (the
  * first ns16550a among the VM's devices) and linux,initrd-start/end when
  * initrd_size != 0.  Every node under the config's devices node is copied
- * under /soc, properties and subnodes included.  Returns 0 or a negative
- * libfdt error.
+ * under /soc, properties and subnodes included, except a "rvhv,pci" node:
+ * that becomes a "pci-host-ecam-generic" bridge with the host's memory
+ * windows (pci_host, passthru/pci.h), and /chosen gets
+ * linux,pci-probe-only.  Returns 0 or a negative libfdt error.
  */
 int guest_dtb_build(void *buf, size_t len, const struct vm_config *cfg, const struct platform *host,
 		    bool sstc, u64 initrd_gpa, u64 initrd_size);

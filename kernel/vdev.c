@@ -11,6 +11,7 @@
 #include "kernel/vdev.h"
 #include "passthru/device.h"
 #include "passthru/irq.h"
+#include "passthru/vpci.h"
 #include "vdev/clint.h"
 #include "vdev/plic.h"
 #include "vdev/uart16550.h"
@@ -310,6 +311,7 @@ static const struct vdev_type types[] = {
 	{"riscv,plic0", plic_attach},	  {"sifive,plic-1.0.0", plic_attach},
 	{"riscv,clint0", clint_attach},	  {"sifive,clint0", clint_attach},
 	{"sifive,test0", test_attach},	  {"virtio,mmio", virtio_attach},
+	{"rvhv,pci", vpci_attach},
 };
 
 static const struct vdev_type *find_type(const void *fdt, int node)

@@ -23,6 +23,7 @@
 #include "kernel/config.h"
 #include "kernel/guest_dtb.h"
 #include "kernel/platform.h"
+#include "passthru/pci.h"
 
 #define GUEST_DTB_SIZE (64 * 1024)
 
@@ -32,6 +33,14 @@ static const struct platform host = {
 	.timebase = 10000000,
 	.has_h = true,
 	.has_sstc = true,
+};
+
+/* The host bridge's windows a rvhv,pci node's guest bridge copies (QEMU virt's). */
+struct pci_host pci_host = {
+	.mmio_base = 0x40000000,
+	.mmio_size = 0x40000000,
+	.mmio64_base = 0x400000000,
+	.mmio64_size = 0x400000000,
 };
 
 static void check_guest_dtb(const struct vm_config *vm)

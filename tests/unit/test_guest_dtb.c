@@ -9,6 +9,7 @@
 #include <libfdt.h>
 
 #include "kernel/guest_dtb.h"
+#include "passthru/pci.h"
 
 #include "tests/unit/dtc.h"
 
@@ -20,6 +21,14 @@ static const struct platform host = {
 	.timebase = 10000000,
 	.has_h = true,
 	.has_sstc = true,
+};
+
+/* The host bridge's windows, as QEMU virt's: guest_dtb.c copies them into the guest's bridge. */
+struct pci_host pci_host = {
+	.mmio_base = 0x40000000,
+	.mmio_size = 0x40000000,
+	.mmio64_base = 0x400000000,
+	.mmio64_size = 0x400000000,
 };
 
 /* The demo-like VM: two vCPUs, a UART, a PLIC wired to the vCPUs' intcs, a nested bus. */
@@ -355,20 +364,26 @@ static void test_buffer_too_small(void **state)
 	release(b);
 }
 
+/* A VM whose devices node holds `devices`: its guest DTB is refused with `want`. */
+static void assert_build_fails(const char *devices, int want)
+{
+	char dts[1024];
+	struct built *b = calloc(1, sizeof(*b));
+
+	snprintf(dts, sizeof(dts),
+		 "/dts-v1/;\n/ { compatible = \"rvhv,config\";\n"
+		 "  v { compatible = \"rvhv,vm\"; memory = <0 0x80000000 0 0x200000>; image = [00];\n"
+		 "    devices { %s }; };\n};\n",
+		 devices);
+	parse_config(b, dts);
+	assert_int_equal(guest_dtb_build(b->dtb, sizeof(b->dtb), &b->vm, &host, false, 0, 0), want);
+	release(b);
+}
+
 /* A device phandle equal to a cpu-intc's would make references ambiguous. */
 static void test_phandle_clash(void **state)
 {
-	static const char dts[] =
-		"/dts-v1/;\n/ { compatible = \"rvhv,config\";\n"
-		"  v { compatible = \"rvhv,vm\"; memory = <0 0x80000000 0 0x200000>; image = [00];\n"
-		"    devices { x@0 { phandle = <0x8003>; }; }; };\n"
-		"};\n";
-	struct built *b = calloc(1, sizeof(*b));
-
-	parse_config(b, dts);
-	assert_int_equal(guest_dtb_build(b->dtb, sizeof(b->dtb), &b->vm, &host, false, 0, 0),
-			 -FDT_ERR_BADPHANDLE);
-	release(b);
+	assert_build_fails("x@0 { phandle = <0x8003>; };", -FDT_ERR_BADPHANDLE);
 }
 
 /* rvhv,* properties configure rvhv (a disk image, a backend): none reaches the guest. */
@@ -393,6 +408,132 @@ static void test_rvhv_properties_not_copied(void **state)
 	release(b);
 }
 
+/* A VM with a rvhv,pci bridge: two host functions, INTA..INTD on vPLIC 32..35. */
+static const char pci_dts[] =
+	"/dts-v1/;\n"
+	"/ { compatible = \"rvhv,config\";\n"
+	"  vm { compatible = \"rvhv,vm\"; memory = <0 0x80000000 0 0x4000000>; image = [00];\n"
+	"    devices {\n"
+	"      plic: plic@c000000 { compatible = \"riscv,plic0\"; reg = <0 0xc000000 0 0x600000>;\n"
+	"        riscv,ndev = <40>; interrupt-controller; #interrupt-cells = <1>;\n"
+	"        #address-cells = <0>; };\n"
+	"      pci@30000000 { compatible = \"rvhv,pci\"; reg = <0 0x30000000 0 0x100000>;\n"
+	"        rvhv,functions = <0x0008 0x0010>; rvhv,dma = \"identity\";\n"
+	"        interrupt-parent = <&plic>; interrupts = <32 33 34 35>; };\n"
+	"    };\n"
+	"  };\n"
+	"};\n";
+
+static void assert_cells(const void *fdt, const char *path, const char *name, const u32 *want,
+			 int n)
+{
+	int len;
+	const fdt32_t *p = fdt_getprop(fdt, node(fdt, path), name, &len);
+
+	if (!p)
+		fail_msg("%s: no property %s", path, name);
+	assert_int_equal(len, 4 * n);
+	for (int i = 0; i < n; i++)
+		if (fdt32_ld(&p[i]) != want[i])
+			fail_msg("%s %s[%d]: 0x%x, want 0x%x", path, name, i, fdt32_ld(&p[i]),
+				 want[i]);
+}
+
+static void test_pci_bridge(void **state)
+{
+	struct built *b = build(pci_dts, false, 0, 0);
+	const void *fdt = b->dtb;
+	const char *pci = "/soc/pci@30000000";
+	const u32 reg[] = {0, 0x30000000, 0, 0x100000};
+	const u32 bus_range[] = {0, 0};
+	const u32 ranges[] = {0x02000000, 0, 0x40000000, 0, 0x40000000, 0, 0x40000000,
+			      0x03000000, 4, 0,		 4, 0,		4, 0};
+	const u32 mask[] = {0x1800, 0, 0, 7};
+	u32 map[16 * 6];
+	u32 plic = fdt_get_phandle(fdt, node(fdt, "/soc/plic@c000000"));
+	int n = 0;
+
+	assert_true(plic != 0);
+	assert_prop_str(fdt, pci, "compatible", "pci-host-ecam-generic");
+	assert_prop_str(fdt, pci, "device_type", "pci");
+	assert_prop_u32(fdt, pci, "#address-cells", 3);
+	assert_prop_u32(fdt, pci, "#size-cells", 2);
+	assert_prop_u32(fdt, pci, "#interrupt-cells", 1);
+	assert_prop_u32(fdt, pci, "linux,pci-domain", 0);
+	assert_non_null(fdt_getprop(fdt, node(fdt, pci), "dma-coherent", NULL));
+	assert_cells(fdt, pci, "reg", reg, 4);
+	assert_cells(fdt, pci, "bus-range", bus_range, 2);
+	assert_cells(fdt, pci, "ranges", ranges, 14);
+	assert_cells(fdt, pci, "interrupt-map-mask", mask, 4);
+	/* QEMU virt's swizzle: device d's pin p is source base + (d + p - 1) % 4. */
+	for (u32 dev = 0; dev < 4; dev++)
+		for (u32 pin = 1; pin <= 4; pin++) {
+			const u32 entry[6] = {dev << 11, 0, 0, pin, plic, 32 + (dev + pin - 1) % 4};
+			memcpy(&map[n], entry, sizeof(entry));
+			n += 6;
+		}
+	assert_cells(fdt, pci, "interrupt-map", map, n);
+	/* Nothing of the config node itself reaches the guest. */
+	assert_no_prop(fdt, pci, "interrupts");
+	assert_no_prop(fdt, pci, "interrupt-parent");
+	assert_no_prop(fdt, pci, "rvhv,functions");
+	assert_prop_u32(fdt, "/chosen", "linux,pci-probe-only", 1);
+	assert_int_equal(count_subnodes(fdt, node(fdt, "/soc")), 2);
+	release(b);
+
+	/* Without a PCI bridge, Linux assigns BARs as usual. */
+	b = build(vm_dts, false, 0, 0);
+	assert_no_prop(b->dtb, "/chosen", "linux,pci-probe-only");
+	release(b);
+}
+
+/* The windows the host has, no more: no 64-bit window, no 64-bit range. */
+static void test_pci_no_mmio64(void **state)
+{
+	struct pci_host saved = pci_host;
+	const u32 ranges[] = {0x02000000, 0, 0x40000000, 0, 0x40000000, 0, 0x40000000};
+
+	pci_host.mmio64_base = pci_host.mmio64_size = 0;
+	struct built *b = build(pci_dts, false, 0, 0);
+	assert_cells(b->dtb, "/soc/pci@30000000", "ranges", ranges, 7);
+	release(b);
+	pci_host = saved;
+}
+
+/* A parent with address cells gets them (as zeros) in each interrupt-map entry. */
+static void test_pci_parent_address_cells(void **state)
+{
+	char dts[sizeof(pci_dts)];
+	struct built *b;
+	int len;
+	const fdt32_t *map;
+
+	snprintf(dts, sizeof(dts), "%s", pci_dts);
+	strchr(strstr(dts, "#address-cells = <0>"), '0')[0] = '2';
+	b = build(dts, false, 0, 0);
+	map = fdt_getprop(b->dtb, node(b->dtb, "/soc/pci@30000000"), "interrupt-map", &len);
+	assert_int_equal(len, 16 * 8 * 4);
+	assert_int_equal(fdt32_ld(&map[5]), 0);
+	assert_int_equal(fdt32_ld(&map[6]), 0);
+	assert_int_equal(fdt32_ld(&map[7]), 32);
+	assert_int_equal(fdt32_ld(&map[8 + 7]), 33);
+	release(b);
+}
+
+/* A bridge with no usable interrupts is refused, not written half. */
+static void test_pci_malformed(void **state)
+{
+	assert_build_fails(
+		"pci@30000000 { compatible = \"rvhv,pci\"; reg = <0 0x30000000 0 0x100000>;"
+		" interrupts = <32 33>; };",
+		-FDT_ERR_BADVALUE);
+	/* interrupt-parent names no node */
+	assert_build_fails(
+		"pci@30000000 { compatible = \"rvhv,pci\"; reg = <0 0x30000000 0 0x100000>;"
+		" interrupt-parent = <0x77>; interrupts = <32 33 34 35>; };",
+		-FDT_ERR_NOTFOUND);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -406,6 +547,10 @@ int main(void)
 		cmocka_unit_test(test_buffer_too_small),
 		cmocka_unit_test(test_phandle_clash),
 		cmocka_unit_test(test_rvhv_properties_not_copied),
+		cmocka_unit_test(test_pci_bridge),
+		cmocka_unit_test(test_pci_no_mmio64),
+		cmocka_unit_test(test_pci_parent_address_cells),
+		cmocka_unit_test(test_pci_malformed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
