@@ -161,26 +161,57 @@ static const char *why(const struct iommu_fault *f, const struct vm *vm)
 	return "no mapping";
 }
 
-static void log_fault(const struct iommu_fault *f)
-{
-	struct vm *vm = owner(f->endpoint);
-	char who[VM_NAME_MAX + 8] = "no VM", at[24] = "";
+/* Faults at ascending nearby addresses from one device for one reason are
+ * one DMA (QEMU reports every 4-byte chunk): they make one line. */
+static struct {
+	struct iommu_fault first;
+	u64 last;
+	u32 count;
+} run;
 
+static bool continues_run(const struct iommu_fault *f)
+{
+	const struct iommu_fault *r = &run.first;
+	return run.count && f->endpoint == r->endpoint && f->read == r->read &&
+	       f->write == r->write && f->no_domain == r->no_domain && f->addr_valid &&
+	       r->addr_valid && f->addr > run.last && f->addr - run.last <= 64 &&
+	       why(f, owner(f->endpoint)) == why(r, owner(r->endpoint));
+}
+
+static void flush_run(void)
+{
+	const struct iommu_fault *f = &run.first;
+	struct vm *vm = owner(f->endpoint);
+	char who[VM_NAME_MAX + 8] = "no VM", at[64] = "";
+
+	if (!run.count)
+		return;
 	if (window.printed == FAULT_LINES) {
 		window.left_out++;
+		run.count = 0;
 		return;
 	}
 	window.printed++;
 	if (vm)
 		ksnprintf(who, sizeof(who), "vm '%s'", vm->cfg->name);
-	if (f->addr_valid)
+	if (f->addr_valid && run.count > 1)
+		ksnprintf(at, sizeof(at), " at 0x%lx..0x%lx (%u reports)", f->addr, run.last, run.count);
+	else if (f->addr_valid)
 		ksnprintf(at, sizeof(at), " at 0x%lx", f->addr);
 	kprintf("rvhv: iommu: blocked DMA%s by %02x:%02x.%u (%s)%s: %s\n",
-		f->write  ? " write"
-		: f->read ? " read"
-			  : "",
-		f->endpoint >> 8 & 0xff, f->endpoint >> 3 & 31, f->endpoint & 7, who, at,
-		why(f, vm));
+		f->write ? " write" : f->read ? " read" : "", f->endpoint >> 8 & 0xff,
+		f->endpoint >> 3 & 31, f->endpoint & 7, who, at, why(f, vm));
+	run.count = 0;
+}
+
+static void log_fault(const struct iommu_fault *f)
+{
+	if (!continues_run(f)) {
+		flush_run();
+		run.first = *f;
+	}
+	run.last = f->addr;
+	run.count++;
 }
 
 /* After faults: did anything get past the IOMMU?  The pages below the VMs'
@@ -214,8 +245,9 @@ static void check_integrity(void)
 		image_sum = sum;
 		ok = false;
 	}
-	if (ok)
+	if (ok && !window.checked)
 		kprintf("rvhv: iommu: guard pages intact, hypervisor image intact\n");
+	window.checked = true;
 }
 
 /* Start a new rate-limit window if the last one is over, with the count
@@ -227,7 +259,7 @@ static void window_roll(void)
 	if (now - window.start < FAULT_WINDOW * (u64)platform.timebase)
 		return;
 	if (window.left_out)
-		kprintf("rvhv: iommu: %u more fault reports left out\n", window.left_out);
+		kprintf("rvhv: iommu: %u more blocked DMAs were not logged\n", window.left_out);
 	window.start = now;
 	window.printed = window.left_out = 0;
 	window.checked = false;
@@ -251,8 +283,7 @@ void iommu_poll(void)
 			log_fault(&f[i]);
 		total += n;
 	}
-	if (total && !window.checked) {
-		window.checked = true;
+	flush_run();
+	if (total)
 		check_integrity();
-	}
 }

@@ -75,6 +75,44 @@ void pci_cfg_write(struct pci_func *f, u32 off, int width, u32 val)
 		cfg_wr(f->cfg, off, width, val);
 }
 
+/*
+ * QEMU's virtio PCI devices put their DMA through the IOMMU only when they
+ * offer VIRTIO_F_ACCESS_PLATFORM (feature 33; virtio 1.2 §6.1): otherwise
+ * they read and write physical memory directly, whatever the IOMMU says.
+ * The feature bits are in the common configuration structure, found by its
+ * vendor capability (§4.1.4.3: cfg_type 1, bar, offset).
+ */
+#define VIRTIO_VENDOR 0x1af4
+#define CAP_VENDOR 0x09
+#define VIRTIO_PCI_CAP_COMMON_CFG 1
+#define F_ACCESS_PLATFORM_HI (1U << (33 - 32))
+
+bool pci_virtio_bypasses_iommu(struct pci_func *f)
+{
+	if (f->vendor != VIRTIO_VENDOR || f->device < 0x1000 || f->device > 0x107f)
+		return false;
+	if (!(pci_cfg_read(f, 0x06, 2) & 0x10)) /* no capability list: legacy only */
+		return true;
+	for (u32 cap = pci_cfg_read(f, 0x34, 1) & ~3U, n = 0; cap && n < 48; n++) {
+		if (pci_cfg_read(f, cap, 1) == CAP_VENDOR &&
+		    pci_cfg_read(f, cap + 3, 1) == VIRTIO_PCI_CAP_COMMON_CFG) {
+			u32 bar = pci_cfg_read(f, cap + 4, 1), off = pci_cfg_read(f, cap + 8, 4);
+			if (bar >= PCI_NBARS || !f->bar[bar].addr || f->bar[bar].io ||
+			    off + 8 > f->bar[bar].size)
+				return true;
+			volatile u32 *common = (volatile u32 *)(uintptr_t)(f->bar[bar].addr + off);
+			u32 cmd = pci_cfg_read(f, 0x04, 2);
+			pci_cfg_write(f, 0x04, 2, cmd | 0x2); /* memory decoding, briefly */
+			common[0] = 1;                        /* device_feature_select: bits 32..63 */
+			u32 hi = common[1];
+			pci_cfg_write(f, 0x04, 2, cmd);
+			return !(hi & F_ACCESS_PLATFORM_HI);
+		}
+		cap = pci_cfg_read(f, cap + 1, 1) & ~3U;
+	}
+	return true;
+}
+
 struct pci_func *pci_find(u16 bdf)
 {
 	for (int i = 0; i < pci_host.nfuncs; i++)

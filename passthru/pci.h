@@ -72,6 +72,9 @@ extern struct pci_host pci_host;
  * with a message in err.  Boot prints one line per function.
  */
 int pci_host_init(const void *fdt, char *err, size_t errlen);
+/* A virtio device whose DMA would not go through the IOMMU (QEMU's, without
+ * VIRTIO_F_ACCESS_PLATFORM: legacy, or iommu_platform off). */
+bool pci_virtio_bypasses_iommu(struct pci_func *f);
 /* The function at host BDF bdf, or NULL. */
 struct pci_func *pci_find(u16 bdf);
 

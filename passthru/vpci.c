@@ -136,6 +136,14 @@ static struct pci_func *check_func(struct vm *vm, u32 bdf, u32 used, bool identi
 		       BDF_ARGS(bdf));
 		return NULL;
 	}
+	if (host_iommu && !identity && pci_virtio_bypasses_iommu(f)) {
+		errorf(err, errlen,
+		       "pci " BDF_FMT ": a virtio device without VIRTIO_F_ACCESS_PLATFORM: QEMU lets "
+		       "its DMA bypass the IOMMU, so it could reach all of memory (give QEMU "
+		       "-device ...,disable-legacy=on,iommu_platform=on)",
+		       BDF_ARGS(bdf));
+		return NULL;
+	}
 	if (!host_iommu && vm->ram_hpa != vm->cfg->mem_base) {
 		errorf(err, errlen,
 		       "pci " BDF_FMT ": rvhv,dma = \"identity\" needs the VM's RAM at GPA == HPA, "
