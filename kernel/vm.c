@@ -71,7 +71,7 @@ int vm_create(struct vm *vm, int id, const struct vm_config *cfg)
 		return -1;
 	}
 	vm->entry = plan.entry;
-	void *ram = mm_alloc(cfg->mem_size, 2 * MiB);
+	void *ram = mm_alloc_raw(cfg->mem_size, 2 * MiB);
 	vm->gs.root = mm_alloc(GSTAGE_ROOT_SIZE, GSTAGE_ROOT_SIZE);
 	vm->gs.alloc = mm_alloc_page;
 	if (!ram || !vm->gs.root) {
