@@ -63,8 +63,17 @@ static size_t copy_shifted(u8 *d, const u8 *s, size_t n, unsigned int off)
 	unsigned int lo = 8 * off, hi = 64 - lo;
 	u64 prev = *ws++;
 	size_t done = 0;
-	/* The last word read holds s[done + 7]: nothing past the source's
-	 * last aligned word is touched. */
+	/* The last word read holds the last source byte the loop needs:
+	 * nothing past the source's last aligned word is touched. */
+	for (; n - done >= 4 * WSIZE; done += 4 * WSIZE, ws += 4) {
+		word *p = (word *)(d + done);
+		u64 a = ws[0], b = ws[1], c = ws[2], e = ws[3];
+		p[0] = prev >> lo | a << hi;
+		p[1] = a >> lo | b << hi;
+		p[2] = b >> lo | c << hi;
+		p[3] = c >> lo | e << hi;
+		prev = e;
+	}
 	for (; n - done >= WSIZE; done += WSIZE) {
 		u64 next = *ws++;
 		*(word *)(d + done) = prev >> lo | next << hi;
