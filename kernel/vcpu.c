@@ -98,6 +98,21 @@ static void handle_mmio(struct vcpu *v, bool write)
 		mmio_perform(v, r, &acc);
 }
 
+/* Guest RAM not used yet (vm.h), or a device access, or nothing there. */
+static void handle_guest_page_fault(struct vcpu *v, u64 cause)
+{
+	u64 gpa = vcpu_fault_gpa(v);
+	if (vm_ram_fault(v->vm, gpa)) {
+		hfence_gvma_vmid(v->vm->vmid); /* and the guest tries again */
+	} else if (cause != EXC_INSN_GUEST_PAGE_FAULT) {
+		handle_mmio(v, cause == EXC_STORE_GUEST_PAGE_FAULT);
+	} else {
+		vm_log(v->vm, "vcpu %d: fetch from gpa 0x%lx (no memory): access fault injected",
+		       v->id, gpa);
+		vcpu_inject_exception(v, EXC_INSN_ACCESS, v->stval);
+	}
+}
+
 #define INSN_WFI 0x10500073
 
 /*
@@ -127,15 +142,9 @@ static void handle_exception(struct vcpu *v, u64 cause)
 		vmm_illegal_insn(v);
 		break;
 	case EXC_LOAD_GUEST_PAGE_FAULT:
-		handle_mmio(v, false);
-		break;
 	case EXC_STORE_GUEST_PAGE_FAULT:
-		handle_mmio(v, true);
-		break;
 	case EXC_INSN_GUEST_PAGE_FAULT:
-		vm_log(v->vm, "vcpu %d: fetch from gpa 0x%lx (no memory): access fault injected", v->id,
-		       vcpu_fault_gpa(v));
-		vcpu_inject_exception(v, EXC_INSN_ACCESS, v->stval);
+		handle_guest_page_fault(v, cause);
 		break;
 	case EXC_VIRTUAL_INSN:
 		insn = trapped_insn(v);

@@ -50,11 +50,47 @@ void vm_log(struct vm *vm, const char *fmt, ...)
 	kprintf("rvhv: vm '%s': %s\n", vm->cfg->name, buf);
 }
 
+#define RAM_CHUNK GUEST_RAM_ALIGN
+
+static bool chunk_ready(struct vm *vm, u64 c)
+{
+	return (__atomic_load_n(&vm->ram_ready[c / 64], __ATOMIC_ACQUIRE) >> (c % 64)) & 1;
+}
+
+/* Clear and map the chunks of guest RAM [off, off+len) not used yet. */
+static void ram_prepare(struct vm *vm, u64 off, u64 len)
+{
+	if (len == 0)
+		return;
+	for (u64 c = off / RAM_CHUNK; c <= (off + len - 1) / RAM_CHUNK; c++) {
+		if (chunk_ready(vm, c))
+			continue;
+		u64 at = c * RAM_CHUNK;
+		spin_lock(&vm->ram_lock);
+		if (!chunk_ready(vm, c)) {
+			memset((void *)(uintptr_t)(vm->ram_hpa + at), 0, RAM_CHUNK);
+			gstage_set_valid(&vm->gs, vm->cfg->mem_base + at, RAM_CHUNK, true);
+			__atomic_or_fetch(&vm->ram_ready[c / 64], 1UL << c % 64, __ATOMIC_RELEASE);
+		}
+		spin_unlock(&vm->ram_lock);
+	}
+}
+
+bool vm_ram_fault(struct vm *vm, u64 gpa)
+{
+	u64 base = vm->cfg->mem_base;
+	if (gpa < base || gpa - base >= vm->cfg->mem_size)
+		return false;
+	ram_prepare(vm, gpa - base, 1);
+	return true;
+}
+
 void *vm_gpa_to_ptr(struct vm *vm, u64 gpa, u64 len)
 {
 	u64 base = vm->cfg->mem_base, size = vm->cfg->mem_size;
 	if (gpa < base || gpa - base > size || len > size - (gpa - base))
 		return NULL;
+	ram_prepare(vm, gpa - base, len);
 	return (void *)(uintptr_t)(vm->ram_hpa + (gpa - base));
 }
 
@@ -74,7 +110,8 @@ int vm_create(struct vm *vm, int id, const struct vm_config *cfg)
 	void *ram = mm_alloc_raw(cfg->mem_size, 2 * MiB);
 	vm->gs.root = mm_alloc(GSTAGE_ROOT_SIZE, GSTAGE_ROOT_SIZE);
 	vm->gs.alloc = mm_alloc_page;
-	if (!ram || !vm->gs.root) {
+	vm->ram_ready = mm_alloc(ALIGN_UP(cfg->mem_size / RAM_CHUNK, 64) / 8, 8);
+	if (!ram || !vm->gs.root || !vm->ram_ready) {
 		kprintf("rvhv: vm '%s': not enough host memory for %lu MiB of guest RAM (%lu MiB free)\n",
 			cfg->name, cfg->mem_size / MiB, mm_free_bytes() / MiB);
 		return -1;
@@ -123,7 +160,14 @@ void vm_load(struct vm *vm)
 		vm->vcpus[i].vmm.timer_deadline = ~0UL;
 	}
 	spin_unlock(&vm->dev_lock);
-	memset((void *)(uintptr_t)vm->ram_hpa, 0, cfg->mem_size);
+	/* Guest RAM as new: cleared as it is used (vm.h), or now if ram_eager.
+	 * The vCPUs fence their G-stage TLBs when they start. */
+	spin_lock(&vm->ram_lock);
+	memset((void *)vm->ram_ready, 0, ALIGN_UP(cfg->mem_size / RAM_CHUNK, 64) / 8);
+	gstage_set_valid(&vm->gs, cfg->mem_base, cfg->mem_size, false);
+	spin_unlock(&vm->ram_lock);
+	if (vm->ram_eager)
+		ram_prepare(vm, 0, cfg->mem_size);
 	loader_plan(cfg->image, cfg->image_size, cfg->image_addr, cfg->mem_base, cfg->mem_size, &plan,
 		    err, sizeof(err));
 	for (int i = 0; i < plan.nsegs; i++)

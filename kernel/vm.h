@@ -101,6 +101,17 @@ struct vm {
 	const struct vm_config *cfg;
 	volatile int state; /* enum vm_state */
 	u64 ram_hpa;        /* host-physical base of guest RAM (contiguous) */
+	/*
+	 * Guest RAM is cleared as it is first used, a GUEST_RAM_ALIGN (2 MiB)
+	 * chunk at a time, rather than all of it at every boot: a chunk's G-stage
+	 * leaf stays invalid until the guest touches it (vm_ram_fault) or rvhv
+	 * itself reaches into it (vm_gpa_to_ptr), and then it is zeroed.  A VM
+	 * whose devices write its RAM behind rvhv's back (DMA through an IOMMU)
+	 * must set ram_eager: its RAM is cleared whole at load instead.
+	 */
+	volatile u64 *ram_ready; /* one bit per chunk: cleared and mapped */
+	struct spinlock ram_lock;
+	bool ram_eager;
 	u64 dtb_gpa;
 	u64 entry;
 	u64 vmid;
@@ -134,8 +145,14 @@ extern int nvms;
 int vm_create(struct vm *vm, int id, const struct vm_config *cfg);
 /* Reload images and reset every vCPU to its boot state (VM reset and first boot). */
 void vm_load(struct vm *vm);
-/* Host pointer to guest-physical [gpa, gpa+len) inside guest RAM, or NULL. */
+/* Host pointer to guest-physical [gpa, gpa+len) inside guest RAM, or NULL;
+ * the RAM there is cleared first if the VM has not used it yet. */
 void *vm_gpa_to_ptr(struct vm *vm, u64 gpa, u64 len);
+/* A guest-page fault at gpa: true if gpa is guest RAM, now cleared and
+ * mapped, and the faulting access must be retried after a G-stage fence
+ * (another hart may have mapped it first: this hart's TLB can still hold
+ * the invalid entry). */
+bool vm_ram_fault(struct vm *vm, u64 gpa);
 /* Stop (power off) or reset a VM; safe from any of its vCPUs or the console. */
 void vm_shutdown(struct vm *vm, const char *why);
 void vm_reset(struct vm *vm, const char *why);
