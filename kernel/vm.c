@@ -131,6 +131,7 @@ int vm_create(struct vm *vm, int id, const struct vm_config *cfg)
 		vm->vcpus[i].id = i;
 		vm->vcpus[i].machine = cfg->boot == BOOT_MACHINE;
 		vm->vcpus[i].state = VCPU_STOPPED;
+		vm->vcpus[i].mmio_insn = VCPU_NO_INSN;
 	}
 	return 0;
 }
@@ -331,8 +332,9 @@ static void vcpu_dump(struct vcpu *v)
 	u32 n = v->exit_seq < VCPU_EXIT_LOG ? v->exit_seq : VCPU_EXIT_LOG;
 	for (u32 k = 0; k < n; k++) {
 		const struct exit_record *e = &v->exit_log[(v->exit_seq - 1 - k) % VCPU_EXIT_LOG];
-		kprintf("  exit -%u: cause %lx pc %lx tval %lx htval %lx\n", k, e->cause, e->pc,
-			e->tval, e->htval);
+		bool sbi = e->cause == EXC_ECALL_VS;
+		kprintf("  exit -%u: cause %lx pc %lx %s %lx %s %lx\n", k, e->cause, e->pc,
+			sbi ? "a7" : "tval", e->tval, sbi ? "a6" : "htval", e->htval);
 	}
 	if (v->hart == this_hart())
 		vcpu_arch_dump_csrs(v);

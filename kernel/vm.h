@@ -61,6 +61,7 @@ struct vuart;
 struct vvirtio;
 
 #define VM_MAX_VIRTIO 8
+#define VCPU_NO_INSN 0xfffffffeU
 #define VCPU_EXIT_LOG 8
 
 struct vcpu {
@@ -86,10 +87,17 @@ struct vcpu {
 	bool hvip_seip;            /* what hvip.VSEIP was last set to */
 	struct vmm vmm;
 	u64 exits[NR_EXC + 16];    /* exit counts: exceptions, then 32 + irq */
-	/* The last exits, for state dumps: exit_log[(exit_seq - 1) % VCPU_EXIT_LOG] is the newest. */
+	/* The last exits, for state dumps: exit_log[(exit_seq - 1) % VCPU_EXIT_LOG] is the newest.
+	 * For an SBI call, tval and htval hold a7 and a6 (extension and function). */
 	struct exit_record {
 		u64 cause, pc, tval, htval;
 	} exit_log[VCPU_EXIT_LOG];
+	/* The last device access (kernel/vcpu.c): its region, and its
+	 * instruction decoded (until then VCPU_NO_INSN, which no fetch yields:
+	 * a compressed instruction comes with bits 31:16 clear). */
+	struct mmio_region *mmio_last;
+	u32 mmio_insn;
+	struct mmio_access mmio_decoded;
 	u32 exit_seq;
 	bool exit_handled; /* vcpu_exit_fast took the exit, the run loop has more to do */
 };

@@ -20,6 +20,15 @@ void vcpu_arch_set_timer(struct vcpu *v, u64 when);
 int vcpu_arch_fetch_insn(struct vcpu *v, u32 *insn, u8 *len);
 /* Print the VS CSRs and hvip of the vCPU on this hart (state dumps). */
 void vcpu_arch_dump_csrs(struct vcpu *v);
+/* stval, htval and htinst of the exit into the vCPU: guest_exit leaves them
+ * to vcpu_exit_fast, which skips them for SBI calls (none of them apply). */
+static inline void vcpu_arch_save_exit_info(struct vcpu *v)
+{
+	v->stval = csr_read(stval);
+	v->htval = csr_read(htval);
+	v->htinst = csr_read(htinst);
+}
+
 /* Guest-physical address of the faulting access of a guest page fault. */
 static inline u64 vcpu_fault_gpa(const struct vcpu *v)
 {
