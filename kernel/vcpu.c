@@ -48,18 +48,22 @@ static inline struct mmio_region *mmio_lookup(struct vcpu *v, u64 gpa)
 	return r;
 }
 
-/* decode_loadstore, but an instruction seen last time is not decoded again
- * (a driver's polling loop traps on the same instruction over and over). */
+/* decode_loadstore, but the last few instructions are not decoded again:
+ * drivers trap on the same ones over and over (a PLIC claim, then its
+ * completion).  They are replaced in turn. */
 static inline int decode_cached(struct vcpu *v, u32 insn, struct mmio_access *acc)
 {
-	if (insn == v->mmio_insn) {
-		*acc = v->mmio_decoded;
-		return DECODE_OK;
+	for (int k = 0; k < VCPU_DECODED; k++) {
+		if (insn == v->mmio_insn[k]) {
+			*acc = v->mmio_decoded[k];
+			return DECODE_OK;
+		}
 	}
 	int rc = decode_loadstore(insn, acc);
 	if (rc == DECODE_OK) {
-		v->mmio_insn = insn;
-		v->mmio_decoded = *acc;
+		u32 k = v->mmio_next++ % VCPU_DECODED;
+		v->mmio_insn[k] = insn;
+		v->mmio_decoded[k] = *acc;
 	}
 	return rc;
 }
@@ -213,13 +217,16 @@ static inline void count_exit(struct vcpu *v, u64 cause, u64 tval, u64 htval)
 }
 
 /* The end of a fast exit: counted, logged, and whether the guest can be
- * re-entered at once (true) or the run loop has something to do first. */
+ * re-entered at once (true) or the run loop has something to do first.
+ * Interrupt lines the exit changed (a PLIC claim or completion, an IPI)
+ * go into hvip here, as the run loop would put them. */
 static inline bool fast_done(struct vcpu *v, u64 cause, u64 tval, u64 htval)
 {
 	count_exit(v, cause, tval, htval);
+	vcpu_arch_sync_irqs(v);
 	struct vm *vm = v->vm;
-	if ((v->requests | v->pending_irqs) || v->vseip != v->hvip_seip || vm->net_pending ||
-	    v->state != VCPU_STARTED || vm->state != VM_RUNNING || (v->machine && vmm_irq_pending(v))) {
+	if (v->requests || vm->net_pending || v->state != VCPU_STARTED || vm->state != VM_RUNNING ||
+	    (v->machine && vmm_irq_pending(v))) {
 		v->exit_handled = true;
 		return false;
 	}

@@ -131,7 +131,8 @@ int vm_create(struct vm *vm, int id, const struct vm_config *cfg)
 		vm->vcpus[i].id = i;
 		vm->vcpus[i].machine = cfg->boot == BOOT_MACHINE;
 		vm->vcpus[i].state = VCPU_STOPPED;
-		vm->vcpus[i].mmio_insn = VCPU_NO_INSN;
+		for (int k = 0; k < VCPU_DECODED; k++)
+			vm->vcpus[i].mmio_insn[k] = VCPU_NO_INSN;
 	}
 	return 0;
 }

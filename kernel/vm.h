@@ -62,6 +62,7 @@ struct vvirtio;
 
 #define VM_MAX_VIRTIO 8
 #define VCPU_NO_INSN 0xfffffffeU
+#define VCPU_DECODED 2
 #define VCPU_EXIT_LOG 8
 
 struct vcpu {
@@ -92,12 +93,13 @@ struct vcpu {
 	struct exit_record {
 		u64 cause, pc, tval, htval;
 	} exit_log[VCPU_EXIT_LOG];
-	/* The last device access (kernel/vcpu.c): its region, and its
-	 * instruction decoded (until then VCPU_NO_INSN, which no fetch yields:
-	 * a compressed instruction comes with bits 31:16 clear). */
+	/* The last device access's region, and the last device accesses'
+	 * instructions decoded (kernel/vcpu.c).  VCPU_NO_INSN marks an
+	 * empty entry: no fetch yields it (a compressed instruction comes with
+	 * bits 31:16 clear). */
 	struct mmio_region *mmio_last;
-	u32 mmio_insn;
-	struct mmio_access mmio_decoded;
+	u32 mmio_insn[VCPU_DECODED], mmio_next;
+	struct mmio_access mmio_decoded[VCPU_DECODED];
 	u32 exit_seq;
 	bool exit_handled; /* vcpu_exit_fast took the exit, the run loop has more to do */
 };

@@ -83,20 +83,6 @@ void vcpu_arch_dump_csrs(struct vcpu *v)
 			v->vmm.mepc, v->vmm.mcause);
 }
 
-void vcpu_arch_sync_irqs(struct vcpu *v)
-{
-	bool seip = __atomic_load_n(&v->vseip, __ATOMIC_ACQUIRE);
-	if (seip != v->hvip_seip) {
-		if (seip)
-			csr_set(hvip, MIP(IRQ_VS_EXT));
-		else
-			csr_clear(hvip, MIP(IRQ_VS_EXT));
-		v->hvip_seip = seip;
-	}
-	if (v->pending_irqs)
-		csr_set(hvip, __atomic_exchange_n(&v->pending_irqs, 0, __ATOMIC_ACQ_REL));
-}
-
 void vcpu_arch_clear_irq(struct vcpu *v, int irq)
 {
 	csr_clear(hvip, MIP(irq));

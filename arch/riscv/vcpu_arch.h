@@ -8,8 +8,21 @@
 void vcpu_enter(struct vcpu *v);
 /* Load the vCPU's boot state into this hart: registers, VS CSRs, hgatp. */
 void vcpu_arch_reset(struct vcpu *v);
-/* Move interrupts posted by other harts into hvip. */
-void vcpu_arch_sync_irqs(struct vcpu *v);
+/* Move interrupts posted by other harts (or by a device model on this one)
+ * into hvip. */
+static inline void vcpu_arch_sync_irqs(struct vcpu *v)
+{
+	bool seip = __atomic_load_n(&v->vseip, __ATOMIC_ACQUIRE);
+	if (seip != v->hvip_seip) {
+		if (seip)
+			csr_set(hvip, MIP(IRQ_VS_EXT));
+		else
+			csr_clear(hvip, MIP(IRQ_VS_EXT));
+		v->hvip_seip = seip;
+	}
+	if (v->pending_irqs)
+		csr_set(hvip, __atomic_exchange_n(&v->pending_irqs, 0, __ATOMIC_ACQ_REL));
+}
 /* Drop a VS interrupt this hart has raised in hvip (the vCPU is on this hart). */
 void vcpu_arch_clear_irq(struct vcpu *v, int irq);
 /* Emulate the guest's WFI (hstatus.VTW): wait for its next interrupt. */
