@@ -233,14 +233,27 @@ static inline bool fast_done(struct vcpu *v, u64 cause, u64 tval, u64 htval)
 	return true;
 }
 
-static bool __attribute__((noinline)) mmio_fast(struct vcpu *v, u64 cause)
+/* A load (write false) or store to a device; inlined twice, for the two
+ * constant causes. */
+static inline __attribute__((always_inline)) bool mmio_fast(struct vcpu *v, bool write)
 {
 	struct mmio_region *r;
 	struct mmio_access acc;
-	if (mmio_prepare(v, cause == EXC_STORE_GUEST_PAGE_FAULT, true, &r, &acc))
+	if (mmio_prepare(v, write, true, &r, &acc))
 		return false;
 	mmio_perform(v, r, &acc);
-	return fast_done(v, cause, v->stval, v->htval);
+	return fast_done(v, write ? EXC_STORE_GUEST_PAGE_FAULT : EXC_LOAD_GUEST_PAGE_FAULT,
+			 v->stval, v->htval);
+}
+
+static bool __attribute__((noinline)) mmio_load_fast(struct vcpu *v)
+{
+	return mmio_fast(v, false);
+}
+
+static bool __attribute__((noinline)) mmio_store_fast(struct vcpu *v)
+{
+	return mmio_fast(v, true);
 }
 
 /*
@@ -259,8 +272,10 @@ bool vcpu_exit_fast(struct vcpu *v)
 		return fast_done(v, cause, ext, fid);
 	}
 	vcpu_arch_save_exit_info(v); /* before anything here can trap */
-	if (cause == EXC_LOAD_GUEST_PAGE_FAULT || cause == EXC_STORE_GUEST_PAGE_FAULT)
-		return mmio_fast(v, cause);
+	if (cause == EXC_LOAD_GUEST_PAGE_FAULT)
+		return mmio_load_fast(v);
+	if (cause == EXC_STORE_GUEST_PAGE_FAULT)
+		return mmio_store_fast(v);
 	return false;
 }
 
