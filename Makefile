@@ -24,6 +24,7 @@ export RVHV_CACHE
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
 TARGET_ARCH := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany
 CFLAGS   := $(TARGET_ARCH) $(WARN) -std=gnu11 -O2 -g -ffreestanding -fno-common \
+            -fno-tree-loop-distribute-patterns \
             -fno-stack-protector -fno-pie -nostdinc -isystem $(PICOLIBC)/include \
             -isystem $(shell $(CC) -print-file-name=include) \
             -isystem $(shell $(CC) -print-file-name=include-fixed) -I. -I$(LIBFDT) -MMD -MP
@@ -68,7 +69,7 @@ $(B)/rvhv.bin: $(B)/rvhv.elf
 
 # ---------------------------------------------------------------- host unit tests
 # Each fragment tests/unit/*.mk adds a test: UNIT_TESTS += test_x; test_x_SRCS = ...
-HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -I. -I$(LIBFDT) -DRVHV_HOST \
+HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -I. -I$(LIBFDT) -DRVHV_HOST -fno-tree-loop-distribute-patterns \
                -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 HOST_LIBS   := -lcmocka
 UNIT_TESTS  :=

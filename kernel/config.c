@@ -11,7 +11,6 @@
 
 /* DT node names are 1..31 characters (DT spec 2.2.1); the VM name is the part before '@'. */
 #define VM_NAME_MAX 32
-#define GUEST_RAM_ALIGN (2 * MiB) /* G-stage superpages; also where raw images go */
 
 /* vm_config.name points here: the blob's node name is not NUL-terminated at '@'. */
 static char vm_names[MAX_VMS][VM_NAME_MAX];

@@ -23,6 +23,8 @@
 
 #define MAX_VMS 8
 #define MAX_VCPUS 8
+/* Guest RAM's base and size: G-stage superpages; also where raw images go. */
+#define GUEST_RAM_ALIGN (2 * MiB)
 
 enum vm_boot {
 	BOOT_SUPERVISOR, /* VS-mode at the entry, a0 = hartid, a1 = guest DTB, SBI */

@@ -40,7 +40,7 @@ void mm_reserve(u64 base, u64 size)
 	}
 }
 
-void *mm_alloc(u64 size, u64 align)
+void *mm_alloc_raw(u64 size, u64 align)
 {
 	size = ALIGN_UP(size, PAGE_SIZE);
 	spin_lock(&lock);
@@ -53,12 +53,18 @@ void *mm_alloc(u64 size, u64 align)
 		insert(start, base);
 		insert(base + size, end);
 		spin_unlock(&lock);
-		void *p = (void *)(uintptr_t)base;
-		memset(p, 0, size);
-		return p;
+		return (void *)(uintptr_t)base;
 	}
 	spin_unlock(&lock);
 	return NULL;
+}
+
+void *mm_alloc(u64 size, u64 align)
+{
+	void *p = mm_alloc_raw(size, align);
+	if (p)
+		memset(p, 0, ALIGN_UP(size, PAGE_SIZE));
+	return p;
 }
 
 void *mm_alloc_page(void)

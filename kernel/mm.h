@@ -10,6 +10,8 @@ void mm_add(u64 base, u64 size);
 void mm_reserve(u64 base, u64 size);
 /* Zeroed memory of `size` bytes aligned to `align` (a power of two), or NULL. */
 void *mm_alloc(u64 size, u64 align);
+/* The same, not cleared: for guest RAM, which vm_load clears on every boot. */
+void *mm_alloc_raw(u64 size, u64 align);
 void *mm_alloc_page(void);
 /* True when all of [base, base+size) is free (not handed out, not reserved). */
 bool mm_range_free(u64 base, u64 size);

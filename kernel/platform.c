@@ -60,9 +60,72 @@ static bool read_num(const void *fdt, int node, const char *name, u64 *v)
 }
 
 /* Entry `idx` of a node's reg, sized by its parent's #address-cells/#size-cells. */
+/*
+ * Every node's parent and compatible list, from one walk of the tree at the
+ * start of platform_parse: libfdt's fdt_parent_offset walks from the root on
+ * each call, and so does each fdt_node_offset_by_compatible search (its
+ * tags a byte at a time); over QEMU virt's tree those walks cost more than
+ * the rest of rvhv's boot together.  A tree deeper than MAX_DEPTH or with
+ * more than MAX_INDEXED nodes is left to libfdt.
+ */
+#define MAX_INDEXED 256
+#define MAX_DEPTH 16
+
+static struct {
+	int n;
+	bool complete;
+	int node[MAX_INDEXED], parent[MAX_INDEXED]; /* in tree order: node[] ascending */
+	const char *compat[MAX_INDEXED];
+	int compat_len[MAX_INDEXED];
+} tree;
+
+static void index_tree(const void *fdt)
+{
+	int up[MAX_DEPTH];
+	int node = 0, depth = 0;
+	tree.n = 0;
+	for (; node >= 0 && depth >= 0; node = fdt_next_node(fdt, node, &depth)) {
+		if (depth >= MAX_DEPTH || tree.n == MAX_INDEXED)
+			break;
+		up[depth] = node;
+		tree.node[tree.n] = node;
+		tree.parent[tree.n] = depth ? up[depth - 1] : -FDT_ERR_NOTFOUND;
+		tree.compat[tree.n] = fdt_getprop(fdt, node, "compatible", &tree.compat_len[tree.n]);
+		tree.n++;
+	}
+	tree.complete = node < 0 || depth < 0;
+}
+
+static int parent_of(const void *fdt, int node)
+{
+	int lo = 0, hi = tree.n;
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		if (tree.node[mid] == node)
+			return tree.parent[mid];
+		if (tree.node[mid] < node)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return fdt_parent_offset(fdt, node);
+}
+
+/* fdt_node_offset_by_compatible, from the index. */
+static int next_compatible(const void *fdt, int after, const char *compat)
+{
+	if (!tree.complete)
+		return fdt_node_offset_by_compatible(fdt, after, compat);
+	for (int i = 0; i < tree.n; i++)
+		if (tree.node[i] > after && tree.compat[i] &&
+		    fdt_stringlist_contains(tree.compat[i], tree.compat_len[i], compat))
+			return tree.node[i];
+	return -FDT_ERR_NOTFOUND;
+}
+
 static int read_reg(const void *fdt, int node, int idx, struct mem_range *r)
 {
-	int parent = fdt_parent_offset(fdt, node);
+	int parent = parent_of(fdt, node);
 	if (parent < 0)
 		return parent;
 	int ac = fdt_address_cells(fdt, parent);
@@ -88,9 +151,9 @@ static int find_compatible(const void *fdt, const char *const *compats)
 	int best = -FDT_ERR_NOTFOUND;
 
 	for (; *compats; compats++) {
-		int node = fdt_node_offset_by_compatible(fdt, -1, *compats);
+		int node = next_compatible(fdt, -1, *compats);
 		while (node >= 0 && !node_enabled(fdt, node))
-			node = fdt_node_offset_by_compatible(fdt, node, *compats);
+			node = next_compatible(fdt, node, *compats);
 		if (node >= 0 && (best < 0 || node < best))
 			best = node;
 	}
@@ -327,7 +390,7 @@ static void parse_virtio(const void *fdt, struct platform *p)
 	int node = -1;
 	struct mem_range r;
 
-	while ((node = fdt_node_offset_by_compatible(fdt, node, "virtio,mmio")) >= 0)
+	while ((node = next_compatible(fdt, node, "virtio,mmio")) >= 0)
 		if (node_enabled(fdt, node) && read_reg(fdt, node, 0, &r) == 0)
 			add_virtio(p, r, first_cell(fdt, node, "interrupts"));
 }
@@ -350,6 +413,7 @@ int platform_parse(const void *fdt, struct platform *p, char *err, size_t errlen
 	memset(p, 0, sizeof(*p));
 	if (rc)
 		return errorf(err, errlen, "host DTB: bad header (%s)", fdt_strerror(rc));
+	index_tree(fdt);
 	if ((rc = parse_memory(fdt, p, err, errlen)) || (rc = parse_reserved(fdt, p, err, errlen)) ||
 	    (rc = parse_cpus(fdt, p, err, errlen)))
 		return rc;

@@ -28,7 +28,9 @@ static struct sbi_result err(long error)
 
 static bool sbi_has_ext(u64 ext);
 
-static struct sbi_result sbi_base(struct vcpu *v, u64 fid, const u64 *a)
+/* Inlined into sbi_handle too, for the calls guests make most. */
+static inline __attribute__((always_inline)) struct sbi_result sbi_base(struct vcpu *v, u64 fid,
+									const u64 *a)
 {
 	switch (fid) {
 	case 0:

@@ -36,6 +36,38 @@ static u64 width_mask(u8 width)
  * the caller-saved ones and sp, tp (and x0, which reads as 0). */
 #define FAST_SAVED_REGS 0xf003fcf7U
 
+/* The region at gpa: most accesses go where the previous one went. */
+static inline struct mmio_region *mmio_lookup(struct vcpu *v, u64 gpa)
+{
+	struct mmio_region *r = v->mmio_last;
+	if (r && gpa - r->base < r->size)
+		return r;
+	r = mmio_find(&v->vm->bus, gpa);
+	if (r)
+		v->mmio_last = r;
+	return r;
+}
+
+/* decode_loadstore, but the last few instructions are not decoded again:
+ * drivers trap on the same ones over and over (a PLIC claim, then its
+ * completion).  They are replaced in turn. */
+static inline int decode_cached(struct vcpu *v, u32 insn, struct mmio_access *acc)
+{
+	for (int k = 0; k < VCPU_DECODED; k++) {
+		if (insn == v->mmio_insn[k]) {
+			*acc = v->mmio_decoded[k];
+			return DECODE_OK;
+		}
+	}
+	int rc = decode_loadstore(insn, acc);
+	if (rc == DECODE_OK) {
+		u32 k = v->mmio_next++ % VCPU_DECODED;
+		v->mmio_insn[k] = insn;
+		v->mmio_decoded[k] = *acc;
+	}
+	return rc;
+}
+
 /*
  * Decide what a guest load/store that reached no memory is: 0 and *rp, acc
  * filled in for a device access to perform.  Otherwise -1: the guest has
@@ -48,7 +80,7 @@ static inline __attribute__((always_inline)) int
 mmio_prepare(struct vcpu *v, bool write, bool fast, struct mmio_region **rp, struct mmio_access *acc)
 {
 	u64 gpa = vcpu_fault_gpa(v);
-	struct mmio_region *r = mmio_find(&v->vm->bus, gpa);
+	struct mmio_region *r = mmio_lookup(v, gpa);
 	u32 insn;
 	u8 len;
 	const char *why = NULL;
@@ -56,7 +88,7 @@ mmio_prepare(struct vcpu *v, bool write, bool fast, struct mmio_region **rp, str
 		why = "unmapped";
 	else if (vcpu_arch_fetch_insn(v, &insn, &len))
 		return -1; /* the code page went away: let the guest fault on it itself */
-	else if (decode_loadstore(insn, acc) != DECODE_OK || acc->write != write)
+	else if (decode_cached(v, insn, acc) != DECODE_OK || acc->write != write)
 		why = "unsupported instruction for device";
 	else if (!IS_ALIGNED(gpa, acc->width) || gpa + acc->width > r->base + r->size)
 		why = "misaligned access to device";
@@ -98,6 +130,21 @@ static void handle_mmio(struct vcpu *v, bool write)
 		mmio_perform(v, r, &acc);
 }
 
+/* Guest RAM not used yet (vm.h), or a device access, or nothing there. */
+static void handle_guest_page_fault(struct vcpu *v, u64 cause)
+{
+	u64 gpa = vcpu_fault_gpa(v);
+	if (vm_ram_fault(v->vm, gpa)) {
+		hfence_gvma_vmid(v->vm->vmid); /* and the guest tries again */
+	} else if (cause != EXC_INSN_GUEST_PAGE_FAULT) {
+		handle_mmio(v, cause == EXC_STORE_GUEST_PAGE_FAULT);
+	} else {
+		vm_log(v->vm, "vcpu %d: fetch from gpa 0x%lx (no memory): access fault injected",
+		       v->id, gpa);
+		vcpu_inject_exception(v, EXC_INSN_ACCESS, v->stval);
+	}
+}
+
 #define INSN_WFI 0x10500073
 
 /*
@@ -127,15 +174,9 @@ static void handle_exception(struct vcpu *v, u64 cause)
 		vmm_illegal_insn(v);
 		break;
 	case EXC_LOAD_GUEST_PAGE_FAULT:
-		handle_mmio(v, false);
-		break;
 	case EXC_STORE_GUEST_PAGE_FAULT:
-		handle_mmio(v, true);
-		break;
 	case EXC_INSN_GUEST_PAGE_FAULT:
-		vm_log(v->vm, "vcpu %d: fetch from gpa 0x%lx (no memory): access fault injected", v->id,
-		       vcpu_fault_gpa(v));
-		vcpu_inject_exception(v, EXC_INSN_ACCESS, v->stval);
+		handle_guest_page_fault(v, cause);
 		break;
 	case EXC_VIRTUAL_INSN:
 		insn = trapped_insn(v);
@@ -165,10 +206,10 @@ static void handle_exception(struct vcpu *v, u64 cause)
 	}
 }
 
-static inline void count_exit(struct vcpu *v, u64 cause)
+static inline void count_exit(struct vcpu *v, u64 cause, u64 tval, u64 htval)
 {
 	struct exit_record *e = &v->exit_log[v->exit_seq++ % VCPU_EXIT_LOG];
-	*e = (struct exit_record){cause, v->sepc, v->stval, v->htval};
+	*e = (struct exit_record){cause, v->sepc, tval, htval};
 	if (cause & CAUSE_IRQ)
 		v->exits[NR_EXC + (cause & 0xf)]++;
 	else
@@ -176,33 +217,43 @@ static inline void count_exit(struct vcpu *v, u64 cause)
 }
 
 /* The end of a fast exit: counted, logged, and whether the guest can be
- * re-entered at once (true) or the run loop has something to do first. */
-static inline bool fast_done(struct vcpu *v, u64 cause)
+ * re-entered at once (true) or the run loop has something to do first.
+ * Interrupt lines the exit changed (a PLIC claim or completion, an IPI)
+ * go into hvip here, as the run loop would put them. */
+static inline bool fast_done(struct vcpu *v, u64 cause, u64 tval, u64 htval)
 {
-	count_exit(v, cause);
+	count_exit(v, cause, tval, htval);
+	vcpu_arch_sync_irqs(v);
 	struct vm *vm = v->vm;
-	if ((v->requests | v->pending_irqs) || v->vseip != v->hvip_seip || vm->net_pending ||
-	    v->state != VCPU_STARTED || vm->state != VM_RUNNING || (v->machine && vmm_irq_pending(v))) {
+	if (v->requests || vm->net_pending || v->state != VCPU_STARTED || vm->state != VM_RUNNING ||
+	    (v->machine && vmm_irq_pending(v))) {
 		v->exit_handled = true;
 		return false;
 	}
 	return true;
 }
 
-static bool __attribute__((noinline)) sbi_fast(struct vcpu *v)
-{
-	sbi_handle(v);
-	return fast_done(v, EXC_ECALL_VS);
-}
-
-static bool __attribute__((noinline)) mmio_fast(struct vcpu *v, u64 cause)
+/* A load (write false) or store to a device; inlined twice, for the two
+ * constant causes. */
+static inline __attribute__((always_inline)) bool mmio_fast(struct vcpu *v, bool write)
 {
 	struct mmio_region *r;
 	struct mmio_access acc;
-	if (mmio_prepare(v, cause == EXC_STORE_GUEST_PAGE_FAULT, true, &r, &acc))
+	if (mmio_prepare(v, write, true, &r, &acc))
 		return false;
 	mmio_perform(v, r, &acc);
-	return fast_done(v, cause);
+	return fast_done(v, write ? EXC_STORE_GUEST_PAGE_FAULT : EXC_LOAD_GUEST_PAGE_FAULT,
+			 v->stval, v->htval);
+}
+
+static bool __attribute__((noinline)) mmio_load_fast(struct vcpu *v)
+{
+	return mmio_fast(v, false);
+}
+
+static bool __attribute__((noinline)) mmio_store_fast(struct vcpu *v)
+{
+	return mmio_fast(v, true);
 }
 
 /*
@@ -215,10 +266,16 @@ static bool __attribute__((noinline)) mmio_fast(struct vcpu *v, u64 cause)
 bool vcpu_exit_fast(struct vcpu *v)
 {
 	u64 cause = v->scause;
-	if (cause == EXC_ECALL_VS && !v->machine)
-		return sbi_fast(v);
-	if (cause == EXC_LOAD_GUEST_PAGE_FAULT || cause == EXC_STORE_GUEST_PAGE_FAULT)
-		return mmio_fast(v, cause);
+	if (cause == EXC_ECALL_VS && !v->machine) {
+		u64 ext = v->regs[17], fid = v->regs[16];
+		sbi_handle(v);
+		return fast_done(v, cause, ext, fid);
+	}
+	vcpu_arch_save_exit_info(v); /* before anything here can trap */
+	if (cause == EXC_LOAD_GUEST_PAGE_FAULT)
+		return mmio_load_fast(v);
+	if (cause == EXC_STORE_GUEST_PAGE_FAULT)
+		return mmio_store_fast(v);
 	return false;
 }
 
@@ -239,7 +296,10 @@ void vcpu_run(struct vcpu *v)
 			continue;
 		}
 		u64 cause = v->scause;
-		count_exit(v, cause);
+		if (cause == EXC_ECALL_VS)
+			count_exit(v, cause, v->regs[17], v->regs[16]);
+		else
+			count_exit(v, cause, v->stval, v->htval);
 		if (cause & CAUSE_IRQ) {
 			hart_poll_interrupts(v->hart);
 			continue;

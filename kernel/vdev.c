@@ -74,7 +74,9 @@ static int uart_access(void *dev, u64 off, struct mmio_access *acc)
 {
 	struct vuart *vu = dev;
 	int r = uart16550_access(&vu->u, off, acc);
-	uart_refill(vu); /* a read of RBR may have made room */
+	/* Input waiting (see console_getc) moves in: a read of RBR may have made room. */
+	if (vu->vm->in_tail != vu->vm->in_head)
+		uart_refill(vu);
 	if (acc->write || off == 0 || off == 2) /* RBR/THR, IIR/FCR */
 		uart_updated(vu);
 	return r;

@@ -52,11 +52,47 @@ void vm_log(struct vm *vm, const char *fmt, ...)
 	kprintf("rvhv: vm '%s': %s\n", vm->cfg->name, buf);
 }
 
+#define RAM_CHUNK GUEST_RAM_ALIGN
+
+static bool chunk_ready(struct vm *vm, u64 c)
+{
+	return (__atomic_load_n(&vm->ram_ready[c / 64], __ATOMIC_ACQUIRE) >> (c % 64)) & 1;
+}
+
+/* Clear and map the chunks of guest RAM [off, off+len) not used yet. */
+static void ram_prepare(struct vm *vm, u64 off, u64 len)
+{
+	if (len == 0)
+		return;
+	for (u64 c = off / RAM_CHUNK; c <= (off + len - 1) / RAM_CHUNK; c++) {
+		if (chunk_ready(vm, c))
+			continue;
+		u64 at = c * RAM_CHUNK;
+		spin_lock(&vm->ram_lock);
+		if (!chunk_ready(vm, c)) {
+			memset((void *)(uintptr_t)(vm->ram_hpa + at), 0, RAM_CHUNK);
+			gstage_set_valid(&vm->gs, vm->cfg->mem_base + at, RAM_CHUNK, true);
+			__atomic_or_fetch(&vm->ram_ready[c / 64], 1UL << c % 64, __ATOMIC_RELEASE);
+		}
+		spin_unlock(&vm->ram_lock);
+	}
+}
+
+bool vm_ram_fault(struct vm *vm, u64 gpa)
+{
+	u64 base = vm->cfg->mem_base;
+	if (gpa < base || gpa - base >= vm->cfg->mem_size)
+		return false;
+	ram_prepare(vm, gpa - base, 1);
+	return true;
+}
+
 void *vm_gpa_to_ptr(struct vm *vm, u64 gpa, u64 len)
 {
 	u64 base = vm->cfg->mem_base, size = vm->cfg->mem_size;
 	if (gpa < base || gpa - base > size || len > size - (gpa - base))
 		return NULL;
+	ram_prepare(vm, gpa - base, len);
 	return (void *)(uintptr_t)(vm->ram_hpa + (gpa - base));
 }
 
@@ -111,16 +147,21 @@ int vm_place_identity(const struct vm_config *cfgs, int n)
 	return 0;
 }
 
-/* Host memory for the VM's RAM (see ram_needs); vm_place_identity ran first. */
-static void *alloc_ram(const struct vm_config *cfg)
+/* Host memory for the VM's RAM (see ram_needs; vm_place_identity ran
+ * first), not cleared yet: vm_load does.  Devices that DMA into it behind
+ * rvhv's back need it cleared whole at load, not as the guest first
+ * touches it (vm.h, ram_eager). */
+static void *alloc_ram(struct vm *vm)
 {
+	const struct vm_config *cfg = vm->cfg;
 	bool identity, guard;
 	ram_needs(cfg, &identity, &guard);
+	vm->ram_eager = identity || guard;
 	if (identity)
 		return (void *)(uintptr_t)cfg->mem_base;
 	if (!guard)
-		return mm_alloc(cfg->mem_size, 2 * MiB);
-	u8 *ram = mm_alloc(cfg->mem_size + 2 * MiB, 2 * MiB);
+		return mm_alloc_raw(cfg->mem_size, 2 * MiB);
+	u8 *ram = mm_alloc_raw(cfg->mem_size + 2 * MiB, 2 * MiB);
 	return ram ? ram + 2 * MiB : NULL;
 }
 
@@ -137,10 +178,11 @@ int vm_create(struct vm *vm, int id, const struct vm_config *cfg)
 		return -1;
 	}
 	vm->entry = plan.entry;
-	void *ram = alloc_ram(cfg);
+	void *ram = alloc_ram(vm);
 	vm->gs.root = mm_alloc(GSTAGE_ROOT_SIZE, GSTAGE_ROOT_SIZE);
 	vm->gs.alloc = mm_alloc_page;
-	if (!ram || !vm->gs.root) {
+	vm->ram_ready = mm_alloc(ALIGN_UP(cfg->mem_size / RAM_CHUNK, 64) / 8, 8);
+	if (!ram || !vm->gs.root || !vm->ram_ready) {
 		kprintf("rvhv: vm '%s': not enough host memory for %lu MiB of guest RAM (%lu MiB free)\n",
 			cfg->name, cfg->mem_size / MiB, mm_free_bytes() / MiB);
 		return -1;
@@ -160,6 +202,8 @@ int vm_create(struct vm *vm, int id, const struct vm_config *cfg)
 		vm->vcpus[i].id = i;
 		vm->vcpus[i].machine = cfg->boot == BOOT_MACHINE;
 		vm->vcpus[i].state = VCPU_STOPPED;
+		for (int k = 0; k < VCPU_DECODED; k++)
+			vm->vcpus[i].mmio_insn[k] = VCPU_NO_INSN;
 	}
 	return 0;
 }
@@ -191,7 +235,14 @@ void vm_load(struct vm *vm)
 	irq_vm_reset(vm);
 	spin_unlock(&vm->dev_lock);
 	passthru_vm_reset(vm);
-	memset((void *)(uintptr_t)vm->ram_hpa, 0, cfg->mem_size);
+	/* Guest RAM as new: cleared as it is used (vm.h), or now if ram_eager.
+	 * The vCPUs fence their G-stage TLBs when they start. */
+	spin_lock(&vm->ram_lock);
+	memset((void *)vm->ram_ready, 0, ALIGN_UP(cfg->mem_size / RAM_CHUNK, 64) / 8);
+	gstage_set_valid(&vm->gs, cfg->mem_base, cfg->mem_size, false);
+	spin_unlock(&vm->ram_lock);
+	if (vm->ram_eager)
+		ram_prepare(vm, 0, cfg->mem_size);
 	loader_plan(cfg->image, cfg->image_size, cfg->image_addr, cfg->mem_base, cfg->mem_size, &plan,
 		    err, sizeof(err));
 	for (int i = 0; i < plan.nsegs; i++)
@@ -355,8 +406,9 @@ static void vcpu_dump(struct vcpu *v)
 	u32 n = v->exit_seq < VCPU_EXIT_LOG ? v->exit_seq : VCPU_EXIT_LOG;
 	for (u32 k = 0; k < n; k++) {
 		const struct exit_record *e = &v->exit_log[(v->exit_seq - 1 - k) % VCPU_EXIT_LOG];
-		kprintf("  exit -%u: cause %lx pc %lx tval %lx htval %lx\n", k, e->cause, e->pc,
-			e->tval, e->htval);
+		bool sbi = e->cause == EXC_ECALL_VS;
+		kprintf("  exit -%u: cause %lx pc %lx %s %lx %s %lx\n", k, e->cause, e->pc,
+			sbi ? "a7" : "tval", e->tval, sbi ? "a6" : "htval", e->htval);
 	}
 	if (v->hart == this_hart())
 		vcpu_arch_dump_csrs(v);

@@ -61,6 +61,8 @@ struct vuart;
 struct vvirtio;
 
 #define VM_MAX_VIRTIO 8
+#define VCPU_NO_INSN 0xfffffffeU
+#define VCPU_DECODED 2
 #define VCPU_EXIT_LOG 8
 
 struct vcpu {
@@ -86,10 +88,18 @@ struct vcpu {
 	bool hvip_seip;            /* what hvip.VSEIP was last set to */
 	struct vmm vmm;
 	u64 exits[NR_EXC + 16];    /* exit counts: exceptions, then 32 + irq */
-	/* The last exits, for state dumps: exit_log[(exit_seq - 1) % VCPU_EXIT_LOG] is the newest. */
+	/* The last exits, for state dumps: exit_log[(exit_seq - 1) % VCPU_EXIT_LOG] is the newest.
+	 * For an SBI call, tval and htval hold a7 and a6 (extension and function). */
 	struct exit_record {
 		u64 cause, pc, tval, htval;
 	} exit_log[VCPU_EXIT_LOG];
+	/* The last device access's region, and the last device accesses'
+	 * instructions decoded (kernel/vcpu.c).  VCPU_NO_INSN marks an
+	 * empty entry: no fetch yields it (a compressed instruction comes with
+	 * bits 31:16 clear). */
+	struct mmio_region *mmio_last;
+	u32 mmio_insn[VCPU_DECODED], mmio_next;
+	struct mmio_access mmio_decoded[VCPU_DECODED];
 	u32 exit_seq;
 	bool exit_handled; /* vcpu_exit_fast took the exit, the run loop has more to do */
 };
@@ -101,6 +111,17 @@ struct vm {
 	const struct vm_config *cfg;
 	volatile int state; /* enum vm_state */
 	u64 ram_hpa;        /* host-physical base of guest RAM (contiguous) */
+	/*
+	 * Guest RAM is cleared as it is first used, a GUEST_RAM_ALIGN (2 MiB)
+	 * chunk at a time, rather than all of it at every boot: a chunk's G-stage
+	 * leaf stays invalid until the guest touches it (vm_ram_fault) or rvhv
+	 * itself reaches into it (vm_gpa_to_ptr), and then it is zeroed.  A VM
+	 * whose devices write its RAM behind rvhv's back (DMA through an IOMMU)
+	 * must set ram_eager: its RAM is cleared whole at load instead.
+	 */
+	volatile u64 *ram_ready; /* one bit per chunk: cleared and mapped */
+	struct spinlock ram_lock;
+	bool ram_eager;
 	u64 dtb_gpa;
 	u64 entry;
 	u64 vmid;
@@ -137,8 +158,14 @@ int vm_place_identity(const struct vm_config *cfgs, int n);
 int vm_create(struct vm *vm, int id, const struct vm_config *cfg);
 /* Reload images and reset every vCPU to its boot state (VM reset and first boot). */
 void vm_load(struct vm *vm);
-/* Host pointer to guest-physical [gpa, gpa+len) inside guest RAM, or NULL. */
+/* Host pointer to guest-physical [gpa, gpa+len) inside guest RAM, or NULL;
+ * the RAM there is cleared first if the VM has not used it yet. */
 void *vm_gpa_to_ptr(struct vm *vm, u64 gpa, u64 len);
+/* A guest-page fault at gpa: true if gpa is guest RAM, now cleared and
+ * mapped, and the faulting access must be retried after a G-stage fence
+ * (another hart may have mapped it first: this hart's TLB can still hold
+ * the invalid entry). */
+bool vm_ram_fault(struct vm *vm, u64 gpa);
 /* Stop (power off) or reset a VM; safe from any of its vCPUs or the console. */
 void vm_shutdown(struct vm *vm, const char *why);
 void vm_reset(struct vm *vm, const char *why);

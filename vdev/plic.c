@@ -43,6 +43,19 @@ static u32 source_mask(const struct plic *p, u32 w)
 }
 
 /*
+ * The index of the lowest set bit of bits (not 0): multiplying the bit
+ * alone by a de Bruijn sequence puts a distinct pattern in the top 5 bits.
+ * RV64IMAC has no ctz instruction, and libgcc's __builtin_ctz is a loop.
+ */
+static u32 lowest_bit(u32 bits)
+{
+	static const u8 index[32] = {0,	 1,  28, 2,  29, 14, 24, 3, 30, 22, 20, 15, 25, 17, 4,	8,
+				     31, 27, 13, 23, 21, 19, 16, 7, 26, 12, 18, 6,  11, 5,  10, 9};
+
+	return index[(u32)((bits & -bits) * 0x077cb531u) >> 27];
+}
+
+/*
  * The highest-priority source pending and enabled for context c whose
  * priority exceeds floor; ties go to the lowest ID ("Interrupt Identifiers").
  * 0 when there is none.
@@ -57,7 +70,7 @@ static u32 plic_best(const struct plic *p, u32 c, u32 floor)
 		u32 bits = p->pending[w] & ~p->claimed[w] & p->enable[c][w];
 
 		for (; bits; bits &= bits - 1) {
-			u32 id = w * 32 + __builtin_ctz(bits);
+			u32 id = w * 32 + lowest_bit(bits);
 
 			if (p->priority[id] > best_prio) {
 				best = id;

@@ -26,6 +26,12 @@ static bool pte_is_leaf(u64 pte)
 	return (pte & PTE_PERM_MASK) != 0;
 }
 
+/* A table or a leaf, the latter also while gstage_set_valid has it invalid. */
+static bool pte_in_use(u64 pte)
+{
+	return (pte & PTE_V) || pte_is_leaf(pte);
+}
+
 /*
  * A/D are set up front: guests (xv6) rely on hardware A/D updating, and
  * G-stage A/D faults would be exits for nothing.
@@ -40,7 +46,7 @@ static u64 make_leaf(u64 hpa, u32 perm)
 static u64 *next_table(struct gstage *gs, u64 *table, u64 gpa, int level)
 {
 	u64 *pte = &table[pt_index(gpa, level + 1)];
-	if (*pte & PTE_V)
+	if (pte_in_use(*pte))
 		return pte_is_leaf(*pte) ? NULL : pte_table(*pte);
 	u64 *t = gs->alloc();
 	if (!t)
@@ -56,7 +62,7 @@ static int map_one(struct gstage *gs, u64 gpa, u64 hpa, u32 perm, bool huge)
 		return -2;
 	u64 *pte = &l1[pt_index(gpa, 1)];
 	if (huge) {
-		if (*pte & PTE_V)
+		if (pte_in_use(*pte))
 			return -1;
 		*pte = make_leaf(hpa, perm);
 		gs->leaves_2m++;
@@ -64,9 +70,9 @@ static int map_one(struct gstage *gs, u64 gpa, u64 hpa, u32 perm, bool huge)
 	}
 	u64 *l0 = next_table(gs, l1, gpa, 0);
 	if (!l0)
-		return (*pte & PTE_V) ? -1 : -2;
+		return pte_in_use(*pte) ? -1 : -2;
 	pte = &l0[pt_index(gpa, 0)];
-	if (*pte & PTE_V)
+	if (pte_in_use(*pte))
 		return -1;
 	*pte = make_leaf(hpa, perm);
 	gs->leaves_4k++;
@@ -87,6 +93,41 @@ int gstage_map(struct gstage *gs, u64 gpa, u64 hpa, u64 size, u32 perm)
 		gpa += step;
 		hpa += step;
 		size -= step;
+	}
+	return 0;
+}
+
+/* The leaf PTE mapping gpa, valid or not (a leaf keeps its permission
+ * bits while invalid), or NULL; *span gets the size it maps. */
+static u64 *leaf_pte(const struct gstage *gs, u64 gpa, u64 *span)
+{
+	u64 *table = gs->root;
+	for (int level = 2; level >= 0; level--) {
+		u64 *pte = &table[pt_index(gpa, level)];
+		if (pte_is_leaf(*pte)) {
+			*span = 1ULL << (PAGE_SHIFT + 9 * level);
+			return pte;
+		}
+		if (!(*pte & PTE_V))
+			return NULL;
+		table = pte_table(*pte);
+	}
+	return NULL;
+}
+
+int gstage_set_valid(struct gstage *gs, u64 gpa, u64 size, bool valid)
+{
+	if (!IS_ALIGNED(gpa | size, PAGE_SIZE) || gpa + size < gpa ||
+	    gpa + size > (1ULL << GSTAGE_GPA_BITS))
+		return -1;
+	while (size) {
+		u64 span;
+		u64 *pte = leaf_pte(gs, gpa, &span);
+		if (!pte || !IS_ALIGNED(gpa, span) || size < span)
+			return -1;
+		*pte = valid ? *pte | PTE_V : *pte & ~PTE_V;
+		gpa += span;
+		size -= span;
 	}
 	return 0;
 }

@@ -32,6 +32,14 @@ struct gstage {
  */
 int gstage_map(struct gstage *gs, u64 gpa, u64 hpa, u64 size, u32 perm);
 
+/*
+ * Turn the leaves that map [gpa, gpa+size) (all of them made by gstage_map,
+ * none reaching outside the range) invalid, so that an access faults, or
+ * valid again; they keep their address and permissions.  0, or -1 when the
+ * range does not cover whole leaves.  The caller fences (hfence.gvma).
+ */
+int gstage_set_valid(struct gstage *gs, u64 gpa, u64 size, bool valid);
+
 /* Walk the tables: host-physical address for gpa, or ~0 when unmapped;
  * *perm gets the leaf's R/W/X bits. */
 u64 gstage_translate(const struct gstage *gs, u64 gpa, u32 *perm);

@@ -13,18 +13,44 @@
 	.popsection
 	.endm
 
-/* long guest_fetch_u16(u64 gva, u16 *out): an instruction halfword, read as
- * the guest's current privilege sees it (HLVX: execute permission, VS-stage
- * and G-stage translation, hstatus.SPVP). */
-	.globl guest_fetch_u16
-guest_fetch_u16:
-1:	hlvx.hu	t0, (a0)
-	sh	t0, 0(a1)
+/*
+ * long guest_fetch_insn(u64 gva, u32 *out): the guest instruction at gva,
+ * read as the guest's current privilege sees it (HLVX: execute permission,
+ * VS-stage and G-stage translation, hstatus.SPVP).  An aligned word in one
+ * read (it cannot cross a page), else a halfword and, for a 32-bit
+ * instruction, the next one (which may sit on the next page).  Bits 31:16
+ * of a compressed instruction are the next one's, or 0.  -1 when a read
+ * faults; the trap to rvhv then changed sstatus and hstatus, and they are
+ * put back: guest_exit saves the guest's only on its slow path.
+ */
+	.globl guest_fetch_insn
+guest_fetch_insn:
+	csrr	t1, sstatus
+	csrr	t2, hstatus
+	andi	t0, a0, 3
+	bnez	t0, 2f
+1:	hlvx.wu	t0, (a0)
+	sw	t0, 0(a1)
 	li	a0, 0
 	ret
-2:	li	a0, -1
+2:	hlvx.hu	t0, (a0)
+	andi	t3, t0, 3
+	li	t4, 3
+	bne	t3, t4, 4f
+	addi	a0, a0, 2
+3:	hlvx.hu	t3, (a0)
+	slli	t3, t3, 16
+	or	t0, t0, t3
+4:	sw	t0, 0(a1)
+	li	a0, 0
 	ret
-	FIXUP 1b, 2b
+5:	csrw	sstatus, t1
+	csrw	hstatus, t2
+	li	a0, -1
+	ret
+	FIXUP 1b, 5b
+	FIXUP 2b, 5b
+	FIXUP 3b, 5b
 
 /* long csr_try_read_henvcfg(u64 *out): henvcfg is absent on some H cores. */
 	.globl csr_try_read_henvcfg

@@ -77,11 +77,13 @@ vcpu_enter:
 
 	/*
 	 * An exit.  First only what C code may clobber is saved (the
-	 * caller-saved registers, sp and tp; rvhv never uses gp) and
-	 * vcpu_exit_fast gets a go at it: the hottest exits (kernel/vcpu.c) are
-	 * handled there and the guest re-entered at once, its callee-saved
-	 * registers never leaving the hart.  Otherwise the rest is saved and
-	 * vcpu_enter returns to the run loop.  stvec requires 4-byte alignment.
+	 * caller-saved registers, sp and tp; rvhv never uses gp), with sepc and
+	 * scause, and vcpu_exit_fast gets a go at it: the hottest exits
+	 * (kernel/vcpu.c) are handled there and the guest re-entered at once,
+	 * its callee-saved registers never leaving the hart.  vcpu_exit_fast
+	 * saves stval, htval and htinst itself, when the exit needs them.
+	 * Otherwise the rest is saved and vcpu_enter returns to the run loop.
+	 * stvec requires 4-byte alignment.
 	 */
 	.balign 4
 guest_exit:
@@ -109,17 +111,6 @@ guest_exit:
 	sd	t0, VCPU_SEPC(a0)
 	csrr	t0, scause
 	sd	t0, VCPU_SCAUSE(a0)
-	csrr	t0, stval
-	sd	t0, VCPU_STVAL(a0)
-	csrr	t0, htval
-	sd	t0, VCPU_HTVAL(a0)
-	csrr	t0, htinst
-	sd	t0, VCPU_HTINST(a0)
-	/* Before anything can trap in HS-mode (which would change them). */
-	csrr	t0, sstatus
-	sd	t0, VCPU_SSTATUS(a0)
-	csrr	t0, hstatus
-	sd	t0, VCPU_HSTATUS(a0)
 	la	t0, hs_trap_vector
 	csrw	stvec, t0
 	ld	sp, VCPU_HOST_SP(a0)
@@ -154,10 +145,16 @@ guest_exit:
 	sret
 
 	/* The run loop's turn: the guest's callee-saved registers are
-	 * still in place (C preserved them); store them too and return
-	 * from vcpu_enter. */
+	 * still in place (C preserved them); store them too, and sstatus
+	 * and hstatus (no trap to rvhv has changed them: the one thing
+	 * vcpu_exit_fast does that may trap, guest_fetch_insn, puts them
+	 * back), and return from vcpu_enter. */
 exit_slow:
 	csrr	a0, sscratch
+	csrr	t0, sstatus
+	sd	t0, VCPU_SSTATUS(a0)
+	csrr	t0, hstatus
+	sd	t0, VCPU_HSTATUS(a0)
 	sd	x3, VCPU_REG(3)(a0)
 	sd	x8, VCPU_REG(8)(a0)
 	sd	x9, VCPU_REG(9)(a0)

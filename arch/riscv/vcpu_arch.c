@@ -22,7 +22,7 @@ _Static_assert(offsetof(struct hart, hartid) == HART_HARTID, "hart layout");
 _Static_assert(sizeof(struct hart) == HART_SIZE, "hart layout");
 _Static_assert(MAX_HARTS == MAX_HARTS_ASM, "hart layout");
 
-long guest_fetch_u16(u64 gva, u16 *out);
+long guest_fetch_insn(u64 gva, u32 *out);
 
 /*
  * Exceptions a supervisor guest handles itself, as on a real hart with its
@@ -81,20 +81,6 @@ void vcpu_arch_dump_csrs(struct vcpu *v)
 			"mcause %lx\n",
 			v->vmm.mode, v->vmm.mstatus, v->vmm.mie, v->vmm.lines, v->vmm.mtvec,
 			v->vmm.mepc, v->vmm.mcause);
-}
-
-void vcpu_arch_sync_irqs(struct vcpu *v)
-{
-	bool seip = __atomic_load_n(&v->vseip, __ATOMIC_ACQUIRE);
-	if (seip != v->hvip_seip) {
-		if (seip)
-			csr_set(hvip, MIP(IRQ_VS_EXT));
-		else
-			csr_clear(hvip, MIP(IRQ_VS_EXT));
-		v->hvip_seip = seip;
-	}
-	if (v->pending_irqs)
-		csr_set(hvip, __atomic_exchange_n(&v->pending_irqs, 0, __ATOMIC_ACQ_REL));
 }
 
 void vcpu_arch_clear_irq(struct vcpu *v, int irq)
@@ -169,18 +155,13 @@ int vcpu_arch_fetch_insn(struct vcpu *v, u32 *insn, u8 *len)
 {
 	if (v->htinst && decode_htinst(v->htinst, insn, len))
 		return 0;
-	u16 lo, hi;
-	if (guest_fetch_u16(v->sepc, &lo))
+	if (guest_fetch_insn(v->sepc, insn))
 		return -1;
-	if ((lo & 3) != 3) {
-		*insn = lo;
+	if ((*insn & 3) == 3) {
+		*len = 4;
+	} else {
+		*insn &= 0xffff; /* not the next instruction's half */
 		*len = 2;
-		return 0;
 	}
-	/* The upper half may sit on the next page: fetch it separately. */
-	if (guest_fetch_u16(v->sepc + 2, &hi))
-		return -1;
-	*insn = lo | (u32)hi << 16;
-	*len = 4;
 	return 0;
 }

@@ -8,8 +8,21 @@
 void vcpu_enter(struct vcpu *v);
 /* Load the vCPU's boot state into this hart: registers, VS CSRs, hgatp. */
 void vcpu_arch_reset(struct vcpu *v);
-/* Move interrupts posted by other harts into hvip. */
-void vcpu_arch_sync_irqs(struct vcpu *v);
+/* Move interrupts posted by other harts (or by a device model on this one)
+ * into hvip. */
+static inline void vcpu_arch_sync_irqs(struct vcpu *v)
+{
+	bool seip = __atomic_load_n(&v->vseip, __ATOMIC_ACQUIRE);
+	if (seip != v->hvip_seip) {
+		if (seip)
+			csr_set(hvip, MIP(IRQ_VS_EXT));
+		else
+			csr_clear(hvip, MIP(IRQ_VS_EXT));
+		v->hvip_seip = seip;
+	}
+	if (v->pending_irqs)
+		csr_set(hvip, __atomic_exchange_n(&v->pending_irqs, 0, __ATOMIC_ACQ_REL));
+}
 /* Drop a VS interrupt this hart has raised in hvip (the vCPU is on this hart). */
 void vcpu_arch_clear_irq(struct vcpu *v, int irq);
 /* Emulate the guest's WFI (hstatus.VTW): wait for its next interrupt. */
@@ -20,6 +33,15 @@ void vcpu_arch_set_timer(struct vcpu *v, u64 when);
 int vcpu_arch_fetch_insn(struct vcpu *v, u32 *insn, u8 *len);
 /* Print the VS CSRs and hvip of the vCPU on this hart (state dumps). */
 void vcpu_arch_dump_csrs(struct vcpu *v);
+/* stval, htval and htinst of the exit into the vCPU: guest_exit leaves them
+ * to vcpu_exit_fast, which skips them for SBI calls (none of them apply). */
+static inline void vcpu_arch_save_exit_info(struct vcpu *v)
+{
+	v->stval = csr_read(stval);
+	v->htval = csr_read(htval);
+	v->htinst = csr_read(htinst);
+}
+
 /* Guest-physical address of the faulting access of a guest page fault. */
 static inline u64 vcpu_fault_gpa(const struct vcpu *v)
 {

@@ -133,6 +133,30 @@ static void test_rejects_remap(void **state)
 	assert_int_equal(gstage_translate(&gs, 0x80001000, NULL), 0x90001000);
 }
 
+static void test_set_valid(void **state)
+{
+	/* 2 MiB + 8 KiB: one 2M leaf and two 4K leaves */
+	assert_int_equal(gstage_map(&gs, 0x80000000, 0x90000000, 0x202000, GSTAGE_RWX), 0);
+	assert_int_equal(gstage_set_valid(&gs, 0x80000000, 0x202000, false), 0);
+	assert_int_equal(gstage_translate(&gs, 0x80001000, NULL), ~0ULL);
+	assert_int_equal(gstage_translate(&gs, 0x80201000, NULL), ~0ULL);
+	/* an invalid leaf is still taken: no remapping over it */
+	assert_int_equal(gstage_map(&gs, 0x80000000, 0xa0000000, 2 << 20, GSTAGE_RWX), -1);
+	assert_int_equal(gstage_map(&gs, 0x80201000, 0xa0000000, 0x1000, GSTAGE_RWX), -1);
+	/* back one leaf at a time, with its address and permissions */
+	assert_int_equal(gstage_set_valid(&gs, 0x80201000, 0x1000, true), 0);
+	u32 perm = 0;
+	assert_int_equal(gstage_translate(&gs, 0x80201008, &perm), 0x90201008);
+	assert_int_equal(perm, GSTAGE_RWX);
+	assert_int_equal(gstage_translate(&gs, 0x80200000, NULL), ~0ULL);
+	assert_int_equal(gstage_set_valid(&gs, 0x80000000, 2 << 20, true), 0);
+	assert_int_equal(gstage_translate(&gs, 0x801ff000, NULL), 0x901ff000);
+	/* part of a 2M leaf, nothing mapped, misaligned */
+	assert_int_equal(gstage_set_valid(&gs, 0x80000000, 0x1000, false), -1);
+	assert_int_equal(gstage_set_valid(&gs, 0x80400000, 0x1000, false), -1);
+	assert_int_equal(gstage_set_valid(&gs, 0x80000800, 0x1000, false), -1);
+}
+
 static void test_allocation_failure(void **state)
 {
 	fail_after = 1; /* the level-1 table, then nothing */
@@ -157,6 +181,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_root_index_uses_41_bits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejects_bad_arguments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejects_remap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_valid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allocation_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hgatp, setup, teardown),
 	};
