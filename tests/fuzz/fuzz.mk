@@ -5,7 +5,7 @@
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 90
 FUZZ_TARGETS := fuzz_decode fuzz_virtqueue fuzz_uart16550 fuzz_plic fuzz_clint \
-                fuzz_virtio_mmio fuzz_config
+                fuzz_virtio_mmio fuzz_config fuzz_vpci
 fuzz_decode_SRCS      := kernel/decode.c
 fuzz_virtqueue_SRCS   := virtio/virtqueue.c
 fuzz_uart16550_SRCS   := vdev/uart16550.c
@@ -13,6 +13,7 @@ fuzz_plic_SRCS        := vdev/plic.c
 fuzz_clint_SRCS       := vdev/clint.c
 fuzz_virtio_mmio_SRCS := virtio/mmio.c virtio/virtqueue.c virtio/blk.c virtio/rng.c
 fuzz_config_SRCS      := kernel/config.c kernel/guest_dtb.c kernel/platform.c kernel/printf.c
+fuzz_vpci_SRCS        := passthru/vpci_cfg.c kernel/printf.c
 fuzz_config_LIBFDT    := $(patsubst %.c,$(B)/fuzz/libfdt/%.o,$(LIBFDT_SRCS))
 
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer

@@ -150,6 +150,29 @@ def clint_seeds():
     yield "xv6", u8(2) + ops
 
 
+# ---------------------------------------------------------------- fuzz_vpci
+def vpci_seeds():
+    def acc(dev, reg, width_log2, val, write):
+        off = dev << 15 | reg
+        return u8((width_log2 << 3) | (1 if write else 0), off >> 15) + u16(off & 0x7fff) + \
+            u64(val)
+
+    # edu at device 1 (BAR0 32-bit memory), virtio-net-pci at 2 (I/O BAR0, memory BAR1,
+    # 64-bit prefetchable BAR4): what Linux's probe does to them
+    funcs = u8(2) + u8(1) + u8(0x82) + u8(0) * 5 + u8(2) + u8(1) + u8(0x02) + u8(0) * 2 + \
+        u8(0x07) + u8(0)
+    ops = b""
+    for dev in range(4):
+        ops += acc(dev, 0, 2, 0, False)
+    for dev in (1, 2):
+        for bar in range(6):
+            reg = 0x10 + 4 * bar
+            ops += acc(dev, reg, 2, 0, False) + acc(dev, reg, 2, 0xffffffff, True) + \
+                acc(dev, reg, 2, 0, False) + acc(dev, reg, 2, 0x40000000, True)
+        ops += acc(dev, 4, 1, 0x6, True) + acc(dev, 0x3c, 0, 33, True) + acc(dev, 0x34, 0, 0, False)
+    yield "linux-probe", funcs + ops + u8(7, 0) + u16(0) + u64(0)
+
+
 # ---------------------------------------------------------------- fuzz_virtio_mmio
 MMIO_RAM = 0x10000
 
@@ -252,6 +275,7 @@ SEEDS = {
     "fuzz_clint": clint_seeds,
     "fuzz_virtio_mmio": virtio_mmio_seeds,
     "fuzz_config": config_seeds,
+    "fuzz_vpci": vpci_seeds,
 }
 
 
