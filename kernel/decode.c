@@ -180,20 +180,6 @@ bool decode_htinst(u64 htinst, u32 *insn, u8 *len)
 	return true;
 }
 
-u64 decode_load_result(const struct mmio_access *acc, u64 raw)
-{
-	switch (acc->width) {
-	case 1:
-		return acc->sign_ext ? (u64)(s64)(s8)raw : (u8)raw;
-	case 2:
-		return acc->sign_ext ? (u64)(s64)(s16)raw : (u16)raw;
-	case 4:
-		return acc->sign_ext ? (u64)(s64)(s32)raw : (u32)raw;
-	default:
-		return raw;
-	}
-}
-
 static int set_sys(struct sys_insn *out, enum sys_op op, u16 csr, u8 rd, u8 rs1, u8 rs2,
 		   bool imm)
 {

@@ -51,8 +51,15 @@ int decode_loadstore(u32 insn, struct mmio_access *acc);
  */
 bool decode_htinst(u64 htinst, u32 *insn, u8 *len);
 
-/* The 64-bit register value a load of `width` bytes yields for raw data `raw`. */
-u64 decode_load_result(const struct mmio_access *acc, u64 raw);
+/* The 64-bit register value a load of `width` bytes yields for raw data
+ * `raw`: its low width bytes, moved to the top and back, arithmetically
+ * for a sign-extending load.  Inline: every emulated load ends here. */
+static inline u64 decode_load_result(const struct mmio_access *acc, u64 raw)
+{
+	unsigned int shift = 64 - 8 * acc->width;
+	u64 top = raw << shift;
+	return acc->sign_ext ? (u64)((s64)top >> shift) : top >> shift;
+}
 
 /*
  * SYSTEM-opcode instructions a virtual M-mode emulates: M-level CSR

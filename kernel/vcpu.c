@@ -105,7 +105,8 @@ mmio_prepare(struct vcpu *v, bool write, bool fast, struct mmio_region **rp, str
 	return 0;
 }
 
-static void mmio_perform(struct vcpu *v, struct mmio_region *r, struct mmio_access *acc)
+static inline __attribute__((always_inline)) void mmio_perform(struct vcpu *v, struct mmio_region *r,
+							       struct mmio_access *acc)
 {
 	bool write = acc->write;
 	acc->value = write ? v->regs[acc->reg] & width_mask(acc->width) : 0;
@@ -246,6 +247,13 @@ static inline __attribute__((always_inline)) bool mmio_fast(struct vcpu *v, bool
 			 v->stval, v->htval);
 }
 
+static bool __attribute__((noinline)) sbi_fast(struct vcpu *v)
+{
+	u64 ext = v->regs[17], fid = v->regs[16];
+	sbi_handle(v);
+	return fast_done(v, EXC_ECALL_VS, ext, fid);
+}
+
 static bool __attribute__((noinline)) mmio_load_fast(struct vcpu *v)
 {
 	return mmio_fast(v, false);
@@ -266,11 +274,8 @@ static bool __attribute__((noinline)) mmio_store_fast(struct vcpu *v)
 bool vcpu_exit_fast(struct vcpu *v)
 {
 	u64 cause = v->scause;
-	if (cause == EXC_ECALL_VS && !v->machine) {
-		u64 ext = v->regs[17], fid = v->regs[16];
-		sbi_handle(v);
-		return fast_done(v, cause, ext, fid);
-	}
+	if (cause == EXC_ECALL_VS && !v->machine)
+		return sbi_fast(v);
 	vcpu_arch_save_exit_info(v); /* before anything here can trap */
 	if (cause == EXC_LOAD_GUEST_PAGE_FAULT)
 		return mmio_load_fast(v);

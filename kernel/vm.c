@@ -59,23 +59,27 @@ static bool chunk_ready(struct vm *vm, u64 c)
 	return (__atomic_load_n(&vm->ram_ready[c / 64], __ATOMIC_ACQUIRE) >> (c % 64)) & 1;
 }
 
+/* Clear and map chunk c, unless another hart has just done it. */
+static void __attribute__((noinline)) chunk_prepare(struct vm *vm, u64 c)
+{
+	u64 at = c * RAM_CHUNK;
+	spin_lock(&vm->ram_lock);
+	if (!chunk_ready(vm, c)) {
+		memset((void *)(uintptr_t)(vm->ram_hpa + at), 0, RAM_CHUNK);
+		gstage_set_valid(&vm->gs, vm->cfg->mem_base + at, RAM_CHUNK, true);
+		__atomic_or_fetch(&vm->ram_ready[c / 64], 1UL << c % 64, __ATOMIC_RELEASE);
+	}
+	spin_unlock(&vm->ram_lock);
+}
+
 /* Clear and map the chunks of guest RAM [off, off+len) not used yet. */
 static void ram_prepare(struct vm *vm, u64 off, u64 len)
 {
 	if (len == 0)
 		return;
-	for (u64 c = off / RAM_CHUNK; c <= (off + len - 1) / RAM_CHUNK; c++) {
-		if (chunk_ready(vm, c))
-			continue;
-		u64 at = c * RAM_CHUNK;
-		spin_lock(&vm->ram_lock);
-		if (!chunk_ready(vm, c)) {
-			memset((void *)(uintptr_t)(vm->ram_hpa + at), 0, RAM_CHUNK);
-			gstage_set_valid(&vm->gs, vm->cfg->mem_base + at, RAM_CHUNK, true);
-			__atomic_or_fetch(&vm->ram_ready[c / 64], 1UL << c % 64, __ATOMIC_RELEASE);
-		}
-		spin_unlock(&vm->ram_lock);
-	}
+	for (u64 c = off / RAM_CHUNK; c <= (off + len - 1) / RAM_CHUNK; c++)
+		if (!chunk_ready(vm, c))
+			chunk_prepare(vm, c);
 }
 
 bool vm_ram_fault(struct vm *vm, u64 gpa)
@@ -90,10 +94,15 @@ bool vm_ram_fault(struct vm *vm, u64 gpa)
 void *vm_gpa_to_ptr(struct vm *vm, u64 gpa, u64 len)
 {
 	u64 base = vm->cfg->mem_base, size = vm->cfg->mem_size;
-	if (gpa < base || gpa - base > size || len > size - (gpa - base))
+	u64 off = gpa - base;
+	if (gpa < base || off > size || len > size - off)
 		return NULL;
-	ram_prepare(vm, gpa - base, len);
-	return (void *)(uintptr_t)(vm->ram_hpa + (gpa - base));
+	/* On the way of every virtqueue access: one check for the usual range
+	 * inside one chunk that is in use already. */
+	u64 c = off / RAM_CHUNK;
+	if (len && (c != (off + len - 1) / RAM_CHUNK || !chunk_ready(vm, c)))
+		ram_prepare(vm, off, len);
+	return (void *)(uintptr_t)(vm->ram_hpa + off);
 }
 
 /*

@@ -22,7 +22,6 @@ _Static_assert(offsetof(struct hart, hartid) == HART_HARTID, "hart layout");
 _Static_assert(sizeof(struct hart) == HART_SIZE, "hart layout");
 _Static_assert(MAX_HARTS == MAX_HARTS_ASM, "hart layout");
 
-long guest_fetch_insn(u64 gva, u32 *out);
 
 /*
  * Exceptions a supervisor guest handles itself, as on a real hart with its
@@ -151,17 +150,3 @@ void vcpu_arch_wfi(struct vcpu *v)
 	timer_program(h);
 }
 
-int vcpu_arch_fetch_insn(struct vcpu *v, u32 *insn, u8 *len)
-{
-	if (v->htinst && decode_htinst(v->htinst, insn, len))
-		return 0;
-	if (guest_fetch_insn(v->sepc, insn))
-		return -1;
-	if ((*insn & 3) == 3) {
-		*len = 4;
-	} else {
-		*insn &= 0xffff; /* not the next instruction's half */
-		*len = 2;
-	}
-	return 0;
-}

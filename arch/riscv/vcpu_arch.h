@@ -29,8 +29,24 @@ void vcpu_arch_clear_irq(struct vcpu *v, int irq);
 void vcpu_arch_wfi(struct vcpu *v);
 /* SBI set_timer: arm the guest's supervisor timer. */
 void vcpu_arch_set_timer(struct vcpu *v, u64 when);
-/* The instruction at the guest's pc (htinst, else HLVX); 0 or -1. */
-int vcpu_arch_fetch_insn(struct vcpu *v, u32 *insn, u8 *len);
+long guest_fetch_insn(u64 gva, u32 *out); /* arch/riscv/probe.S */
+
+/* The instruction at the guest's pc (htinst, else HLVX); 0 or -1.  Inline:
+ * every emulated device access fetches its instruction. */
+static inline int vcpu_arch_fetch_insn(struct vcpu *v, u32 *insn, u8 *len)
+{
+	if (v->htinst && decode_htinst(v->htinst, insn, len))
+		return 0;
+	if (guest_fetch_insn(v->sepc, insn))
+		return -1;
+	if ((*insn & 3) == 3) {
+		*len = 4;
+	} else {
+		*insn &= 0xffff; /* not the next instruction's half */
+		*len = 2;
+	}
+	return 0;
+}
 /* Print the VS CSRs and hvip of the vCPU on this hart (state dumps). */
 void vcpu_arch_dump_csrs(struct vcpu *v);
 /* stval, htval and htinst of the exit into the vCPU: guest_exit leaves them
