@@ -26,12 +26,6 @@ static struct vm_domain {
 } domains[MAX_VMS];
 
 static struct {
-	u32 endpoint;
-	struct vm *vm;
-} assigned[PCI_MAX_FUNCS];
-static int nassigned;
-
-static struct {
 	u64 start; /* time_now() when the window began */
 	u32 printed, left_out;
 	bool checked; /* the integrity check ran in this window */
@@ -120,31 +114,20 @@ int iommu_assign(struct vm *vm, u32 endpoint, char *err, size_t errlen)
 
 	if (!io)
 		return errorf(err, errlen, "this platform has no IOMMU to isolate its DMA");
-	for (int i = 0; i < nassigned; i++)
-		if (assigned[i].endpoint == endpoint)
-			return errorf(err, errlen, "device %04x is already given to vm '%s'",
-				      endpoint, assigned[i].vm->cfg->name);
-	if (nassigned == (int)ARRAY_SIZE(assigned))
-		return errorf(err, errlen, "more than %d devices with DMA",
-			      (int)ARRAY_SIZE(assigned));
 	if (vm->cfg->mem_base < PAGE_SIZE || vm->ram_hpa < PAGE_SIZE)
 		return errorf(err, errlen, "no room for a guard page below RAM at 0x%lx",
 			      vm->cfg->mem_base);
 	if (domains[vm->id].vm ? io->ops->attach(io->priv, domains[vm->id].id, endpoint)
 			       : make_domain(io, vm, endpoint))
 		return errorf(err, errlen, "%s: %s", io->name, io->error);
-	assigned[nassigned].endpoint = endpoint;
-	assigned[nassigned].vm = vm;
-	nassigned++;
 	return 0;
 }
 
+/* The VM a faulting device belongs to (passthru/pci.c keeps the owner). */
 static struct vm *owner(u32 endpoint)
 {
-	for (int i = 0; i < nassigned; i++)
-		if (assigned[i].endpoint == endpoint)
-			return assigned[i].vm;
-	return NULL;
+	const struct pci_func *f = pci_find(endpoint);
+	return f && f->owner >= 0 ? &vms[f->owner] : NULL;
 }
 
 static const char *why(const struct iommu_fault *f, const struct vm *vm)

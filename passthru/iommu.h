@@ -52,6 +52,8 @@ void iommu_probe(void);
 /*
  * Let VM vm's devices DMA into its RAM: its domain (made on first use) maps
  * [mem_base, mem_base+mem_size) to ram_hpa, then endpoint is attached to it.
+ * The caller (vpci.c) has checked that no other VM owns the endpoint, and
+ * records the owner in its pci_func, where fault reports look it up.
  * 0, or -1 with a message in err.
  */
 int iommu_assign(struct vm *vm, u32 endpoint, char *err, size_t errlen);
