@@ -15,10 +15,7 @@
 #define LSR_DR 0x01
 #define LSR_THRE 0x20
 
-static volatile u8 *uart;
-static struct spinlock lock;
-static int last_writer = -2; /* VM id, -1 = rvhv, -2 = nobody yet */
-static bool at_line_start = true;
+struct console_line console_line = {.last_writer = -2, .last_char = '\n'};
 static int focus;            /* VM receiving keyboard input */
 static bool escaped;         /* Ctrl-] seen, waiting for the command key */
 static char pending;         /* a command waiting for its VM number: 'k' or 'r' */
@@ -27,35 +24,35 @@ bool console_debug_keys;
 
 void console_init(u64 uart_base)
 {
-	uart = (volatile u8 *)(uintptr_t)uart_base;
+	console_line.uart = (volatile u8 *)(uintptr_t)uart_base;
 }
 
 static void uart_putc(char c)
 {
-	if (!uart)
+	if (!console_line.uart)
 		return;
-	while (!(uart[UART_LSR] & LSR_THRE))
+	while (!(console_line.uart[UART_LSR] & LSR_THRE))
 		;
-	uart[UART_THR] = c;
+	console_line.uart[UART_THR] = c;
 }
 
 /* Emit one byte on behalf of `who`, breaking the line if someone else was
  * in the middle of one, and tagging guest lines when several VMs share it. */
 static void emit(int who, const char *tag, char c)
 {
-	if (!at_line_start && last_writer != who) {
+	if (console_line.last_char != '\n' && console_line.last_writer != who) {
 		uart_putc('\n');
-		at_line_start = true;
+		console_line.last_char = '\n';
 	}
-	if (at_line_start && tag) {
+	if (console_line.last_char == '\n' && tag) {
 		for (; *tag; tag++)
 			uart_putc(*tag);
 		uart_putc('|');
 		uart_putc(' ');
 	}
 	uart_putc(c);
-	at_line_start = c == '\n';
-	last_writer = who;
+	console_line.last_char = c;
+	console_line.last_writer = who;
 }
 
 void console_write(const char *s, size_t n)
@@ -65,10 +62,10 @@ void console_write(const char *s, size_t n)
 			emit(-1, NULL, s[i]);
 		return;
 	}
-	spin_lock(&lock);
+	spin_lock(&console_line.lock);
 	for (size_t i = 0; i < n; i++)
 		emit(-1, NULL, s[i]);
-	spin_unlock(&lock);
+	spin_unlock(&console_line.lock);
 }
 
 void console_panic(void)
@@ -92,9 +89,9 @@ static void flush_line(struct vm *vm)
  */
 void console_guest_write(struct vm *vm, const char *s, size_t n)
 {
-	spin_lock(&lock);
+	spin_lock(&console_line.lock);
 	for (size_t i = 0; i < n; i++) {
-		if (nvms == 1) {
+		if (console_line.direct) {
 			emit(vm->id, NULL, s[i]);
 			continue;
 		}
@@ -102,19 +99,19 @@ void console_guest_write(struct vm *vm, const char *s, size_t n)
 		if (s[i] == '\n' || vm->out_n == sizeof(vm->out_line))
 			flush_line(vm);
 	}
-	spin_unlock(&lock);
+	spin_unlock(&console_line.lock);
 }
 
 void console_flush(struct vm *vm)
 {
-	spin_lock(&lock);
+	spin_lock(&console_line.lock);
 	flush_line(vm);
-	spin_unlock(&lock);
+	spin_unlock(&console_line.lock);
 }
 
 void console_tick(void)
 {
-	spin_lock(&lock);
+	spin_lock(&console_line.lock);
 	for (int i = 0; i < nvms; i++) {
 		struct vm *vm = &vms[i];
 		if (vm->out_n && vm->out_aged)
@@ -122,7 +119,7 @@ void console_tick(void)
 		else if (vm->out_n)
 			vm->out_aged = true;
 	}
-	spin_unlock(&lock);
+	spin_unlock(&console_line.lock);
 }
 
 static void queue_input(struct vm *vm, char c)
@@ -196,10 +193,10 @@ static void escape_command(char c)
 
 void console_poll_input(void)
 {
-	if (!uart || nvms == 0)
+	if (!console_line.uart || nvms == 0)
 		return;
-	while (uart[UART_LSR] & LSR_DR) {
-		char c = uart[UART_RBR];
+	while (console_line.uart[UART_LSR] & LSR_DR) {
+		char c = console_line.uart[UART_RBR];
 		if (pending) {
 			char cmd = pending;
 			pending = 0;

@@ -15,7 +15,24 @@
 
 #define CONSOLE_ESCAPE 0x1d /* Ctrl-] */
 
+#include "kernel/spinlock.h"
+
 struct vm;
+
+/*
+ * The output line the console is on: who wrote last, and whether a line
+ * was ended.  Exported for the assembly tier of guest_exit (switch.S),
+ * which sends a guest's UART bytes out itself, with the lock, when it
+ * is the console's only VM (`direct`) and the line is its own.
+ */
+struct console_line {
+	struct spinlock lock;
+	int last_writer;    /* VM id, -1 = rvhv, -2 = nobody yet */
+	char last_char;     /* the last byte sent: '\n' = a line's start */
+	bool direct;        /* one VM: its output goes out as it comes */
+	volatile u8 *uart;  /* the physical 16550 */
+};
+extern struct console_line console_line;
 
 void console_init(u64 uart_base);
 /* Output from a guest (SBI putchar/DBCN, later the emulated UART). */

@@ -204,6 +204,7 @@ void boot_main(u64 hartid, const void *dtb)
 	iommu_probe();
 
 	nvms = read_config();
+	console_line.direct = nvms == 1;
 	if (nvms <= 0 || vm_place_identity(configs, nvms))
 		power_off();
 	for (int i = 0; i < nvms; i++) {

@@ -21,7 +21,8 @@ u64 time_now(void);
 struct vuart {
 	struct uart16550 u;
 	struct vm *vm;
-	u32 irq; /* its vPLIC source, 0 = none */
+	u64 base; /* its registers' GPA */
+	u32 irq;  /* its vPLIC source, 0 = none */
 };
 
 /* ---- 16550 UART: output to the console, input from it, IRQ to the vPLIC */
@@ -110,6 +111,14 @@ int vm_console_getc(struct vm *vm)
 	return c;
 }
 
+struct uart16550 *vdev_console_uart(struct vm *vm, u64 *base)
+{
+	if (!vm->uart)
+		return NULL;
+	*base = vm->uart->base;
+	return &vm->uart->u;
+}
+
 u32 vdev_node_irq(const void *fdt, int node)
 {
 	const fdt32_t *p = fdt_getprop(fdt, node, "interrupts", NULL);
@@ -123,6 +132,7 @@ static int uart_attach(struct vm *vm, const void *fdt, int node, u64 base, u64 s
 	if (!vu)
 		return errorf(err, errlen, "uart: no memory");
 	vu->vm = vm;
+	vu->base = base;
 	vu->irq = vdev_node_irq(fdt, node);
 	uart16550_init(&vu->u, uart_tx, uart_set_irq, vu);
 	if (mmio_register(&vm->bus, base, size, &uart_ops, vu, "uart16550"))

@@ -16,6 +16,9 @@ struct vdev_type {
 
 int vdev_attach_all(struct vm *vm, char *err, size_t errlen);
 
+/* The VM's console UART (the first 16550, which takes console input) and its
+ * registers' GPA in *base, or NULL. */
+struct uart16550 *vdev_console_uart(struct vm *vm, u64 *base);
 /* The PLIC source in a device node's "interrupts" (0 if none). */
 u32 vdev_node_irq(const void *fdt, int node);
 /* virtio,mmio slots: an empty one, or a device named by rvhv,device (vvirtio.c). */

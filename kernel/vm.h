@@ -58,6 +58,8 @@ struct hart;
 struct plic;
 struct clint;
 struct vuart;
+struct uart16550;
+struct console_line;
 struct vvirtio;
 
 #define VM_MAX_VIRTIO 8
@@ -73,6 +75,25 @@ struct vcpu {
 	u64 hstatus;
 	u64 scause, stval, htval, htinst; /* exit information */
 	u64 host_sp;
+	/*
+	 * Read by the assembly tier of guest_exit (switch.S), which answers the
+	 * hottest exits with only t0-t3 saved; set by vcpu_fast_init.  The
+	 * console UART is `fast_uart`, its registers at GPA fast_uart_word * 4
+	 * (~0: no fast UART).  Constants sit here so that each is one load.
+	 */
+	u64 fast_uart_word;
+	struct uart16550 *fast_uart;
+	volatile u32 *fast_in;   /* &vm->in_head; in_tail follows: console input waits */
+	u64 fast_fault;          /* stvec while the tier reads the guest's instruction */
+	u64 fast_load_tab;       /* write_rd_table: rd = the loaded value */
+	u64 fast_store_tab;      /* read_rs2_table: the stored value */
+	u64 fast_load_mask;      /* opcode and funct3 bits that make lb/lbu */
+	u64 fast_store_mask;     /* ... and sb */
+	const bool *fast_tx_only; /* the UART's tx_only, or false: THR bytes go through C */
+	struct console_line *fast_console;
+	u64 fast_sbi;            /* bit 0: SBI calls may be answered there; bit 1: Sstc */
+	u64 fast_uart_exits[2];  /* device loads and stores answered there */
+	u64 fast_sbi_base[7];    /* SBI BASE answers by function; -1: not there */
 
 	struct vm *vm;
 	int id; /* the guest's hart ID */

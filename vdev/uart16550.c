@@ -115,6 +115,8 @@ static void update_irq(struct uart16550 *u)
 		u->irq_level = level;
 		u->set_irq(u->ctx, level);
 	}
+	u->tx_only = !(u->ier & IER_ETBEI) && !(u->lcr & LCR_DLAB) && !(u->mcr & MCR_LOOP) &&
+		     !u->irq_level;
 }
 
 /*
@@ -321,6 +323,7 @@ void uart16550_init(struct uart16550 *u, void (*tx)(void *, u8), void (*set_irq)
 	*u = (struct uart16550){
 		.lsr = LSR_THRE | LSR_TEMT,
 		.msr = MSR_CONNECTED,
+		.tx_only = true,
 		.tx = tx,
 		.set_irq = set_irq,
 		.ctx = ctx,

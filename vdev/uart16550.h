@@ -19,6 +19,10 @@ struct uart16550 {
 	u8 rx_head, rx_count;
 	bool thre_pending; /* the THR-empty interrupt is waiting to be taken */
 	bool irq_level;    /* what was last told to set_irq */
+	/* A THR write would only transmit: IER.ETBEI, LCR.DLAB and MCR.LOOP
+	 * are clear and the line is low.  Kept with irq_level, for a fast
+	 * path that sends such bytes without the model (switch.S). */
+	bool tx_only;
 	/* wiring */
 	void (*tx)(void *ctx, u8 c);            /* a byte leaves through THR */
 	void (*set_irq)(void *ctx, bool level); /* the interrupt line */

@@ -12,6 +12,36 @@
 #define VCPU_HTVAL 296
 #define VCPU_HTINST 304
 #define VCPU_HOST_SP 312
+#define VCPU_FAST_UART_WORD 320
+#define VCPU_FAST_UART 328
+#define VCPU_FAST_IN 336
+#define VCPU_FAST_FAULT 344
+#define VCPU_FAST_LOAD_TAB 352
+#define VCPU_FAST_STORE_TAB 360
+#define VCPU_FAST_LOAD_MASK 368
+#define VCPU_FAST_STORE_MASK 376
+#define VCPU_FAST_TX_ONLY 384
+#define VCPU_FAST_CONSOLE 392
+#define VCPU_FAST_SBI 400
+#define VCPU_FAST_UART_EXITS 408
+#define VCPU_FAST_SBI_BASE 424
+#define VCPU_SBI_EXITS 1376 /* exits[EXC_ECALL_VS] */
+
+/* scause values (csr.h's EXC_*, which is C only) */
+#define EXC_ECALL_FROM_VS 10
+#define EXC_LOAD_GPF 21
+#define EXC_STORE_GPF 23
+
+/* struct uart16550 (vdev/uart16550.h) */
+#define UART16550_LSR 3
+#define UART16550_SCR 5
+#define UART16550_RX_COUNT 26
+
+/* struct console_line (kernel/console.h) */
+#define CONSOLE_LOCK 0
+#define CONSOLE_LAST_WRITER 4
+#define CONSOLE_LAST_CHAR 8
+#define CONSOLE_UART 16
 
 #define HART_STACK_TOP 0
 #define HART_HARTID 8

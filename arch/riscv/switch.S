@@ -76,9 +76,17 @@ vcpu_enter:
 	sret
 
 	/*
-	 * An exit.  First only what C code may clobber is saved (the
-	 * caller-saved registers, sp and tp; rvhv never uses gp), with sepc and
-	 * scause, and vcpu_exit_fast gets a go at it: the hottest exits
+	 * An exit.  Two tiers answer the hottest exits without a world switch.
+	 *
+	 * The assembly tier, below, saves t0-t3 only: an SBI BASE query, SBI
+	 * set_timer with Sstc, and the console UART's side-effect-free
+	 * registers (LSR and SCR loads, SCR and THR stores) while its model is
+	 * in a plain state.  Anything it is unsure of goes on to the C tier
+	 * with nothing changed.
+	 *
+	 * The C tier saves what C code may clobber (the caller-saved
+	 * registers, sp and tp; rvhv never uses gp), with sepc and scause, and
+	 * vcpu_exit_fast gets a go at it: SBI calls and device accesses
 	 * (kernel/vcpu.c) are handled there and the guest re-entered at once,
 	 * its callee-saved registers never leaving the hart.  vcpu_exit_fast
 	 * saves stval, htval and htinst itself, when the exit needs them.
@@ -88,10 +96,20 @@ vcpu_enter:
 	.balign 4
 guest_exit:
 	csrrw	a0, sscratch, a0
+	sd	t0, VCPU_REG(5)(a0)
+	csrr	t0, scause
+	addi	t0, t0, -EXC_STORE_GPF
+	beqz	t0, fast_store
+	addi	t0, t0, EXC_STORE_GPF - EXC_LOAD_GPF
+	beqz	t0, fast_load
+	addi	t0, t0, EXC_LOAD_GPF - EXC_ECALL_FROM_VS
+	beqz	t0, fast_ecall
+
+	/* The C tier: a0 = the vCPU, the guest's a0 in sscratch, t0 saved. */
+exit_c:
 	sd	x1, VCPU_REG(1)(a0)
 	sd	x2, VCPU_REG(2)(a0)
 	sd	x4, VCPU_REG(4)(a0)
-	sd	x5, VCPU_REG(5)(a0)
 	sd	x6, VCPU_REG(6)(a0)
 	sd	x7, VCPU_REG(7)(a0)
 	sd	x11, VCPU_REG(11)(a0)
@@ -186,6 +204,282 @@ exit_slow:
 	ld	gp, 112(sp)
 	addi	sp, sp, 128
 	ret
+
+/*
+ * The assembly tier of guest_exit.  On entry a0 = the vCPU, the guest's a0
+ * is in sscratch and its t0 in its slot; the device paths save t1 and t2
+ * too, and put the three back before re-entering the guest.
+ */
+
+/* SBI: a BASE query with a fixed answer, or TIME set_timer under Sstc. */
+fast_ecall:
+	ld	t0, VCPU_FAST_SBI(a0)
+	andi	t0, t0, 1
+	beqz	t0, exit_c
+	li	t0, 0x10			/* BASE */
+	bne	a7, t0, 1f
+	sltiu	t0, a6, 7
+	beqz	t0, exit_c
+	slli	t0, a6, 3
+	add	t0, t0, a0
+	ld	t0, VCPU_FAST_SBI_BASE(t0)
+	bltz	t0, exit_c			/* probe_extension: the C tier */
+	mv	a1, t0
+sbi_done:					/* a1 set; a0 = 0: success */
+	csrr	t0, sepc
+	addi	t0, t0, 4
+	csrw	sepc, t0
+	ld	t0, VCPU_SBI_EXITS(a0)
+	addi	t0, t0, 1
+	sd	t0, VCPU_SBI_EXITS(a0)
+	ld	t0, VCPU_REG(5)(a0)
+	csrw	sscratch, a0
+	li	a0, 0
+	sret
+1:	li	t0, 0x54494d45			/* TIME */
+	bne	a7, t0, exit_c
+	bnez	a6, exit_c
+	ld	t0, VCPU_FAST_SBI(a0)
+	andi	t0, t0, 2
+	beqz	t0, exit_c			/* no Sstc: rvhv's own timer, in C */
+	csrr	t0, sscratch			/* stime_value */
+	csrw	0x24d, t0			/* vstimecmp */
+	li	a1, 0
+	j	sbi_done
+
+/*
+ * A load from a device: lb/lbu of the console UART's LSR or SCR.  Reading
+ * LSR clears its error bits, so LSR is answered here only when it has
+ * none; console input waiting to move into the receive FIFO sends the load
+ * to the model too.  The instruction is read with HLVX (stvec meanwhile
+ * fast_fetch_fault): its low half holds opcode, rd and funct3.  The
+ * register is the low bits of stval (the guest's address and the GPA
+ * share the page offset).
+ */
+fast_load:
+	sd	t1, VCPU_REG(6)(a0)
+	csrr	t1, htval			/* GPA >> 2 */
+	ld	t0, VCPU_FAST_UART_WORD(a0)
+	sub	t1, t1, t0
+	sltiu	t1, t1, 2
+	beqz	t1, fast_bail_t1
+	sd	t2, VCPU_REG(7)(a0)
+	ld	t0, VCPU_FAST_IN(a0)
+	lw	t1, 0(t0)
+	lw	t0, 4(t0)
+	bne	t0, t1, fast_bail
+	ld	t2, VCPU_FAST_FAULT(a0)
+	csrrw	t2, stvec, t2
+	csrr	t0, sepc
+	hlvx.hu	t0, (t0)
+	csrw	stvec, t2
+	ld	t1, VCPU_FAST_LOAD_MASK(a0)
+	and	t1, t0, t1
+	addi	t1, t1, -0x03			/* lb or lbu */
+	bnez	t1, fast_bail
+	csrr	t1, stval
+	andi	t1, t1, 7
+	ld	t2, VCPU_FAST_UART(a0)
+	addi	t1, t1, -5
+	bnez	t1, 1f
+	lbu	t1, UART16550_RX_COUNT(t2)	/* LSR: DR follows the FIFO */
+	snez	t1, t1
+	lbu	t2, UART16550_LSR(t2)
+	or	t1, t1, t2
+	andi	t2, t1, 0x9e			/* OE PE FE BI, FIFO error */
+	bnez	t2, fast_bail
+write_rd:					/* x[rd] = t1; t0 = the instruction */
+	srli	t0, t0, 7 - 3			/* rd * 8: bits 11:7, as 8:3 */
+	andi	t0, t0, 31 << 3
+	ld	t2, VCPU_FAST_LOAD_TAB(a0)
+	add	t0, t0, t2
+	jr	t0
+fast_load_done:
+	csrr	t0, sepc
+	addi	t0, t0, 4
+	csrw	sepc, t0
+	ld	t0, VCPU_FAST_UART_EXITS(a0)
+	addi	t0, t0, 1
+	sd	t0, VCPU_FAST_UART_EXITS(a0)
+fast_return:
+	ld	t0, VCPU_REG(5)(a0)
+	ld	t1, VCPU_REG(6)(a0)
+	ld	t2, VCPU_REG(7)(a0)
+	csrrw	a0, sscratch, a0
+	sret
+1:	addi	t1, t1, 5 - 7
+	bnez	t1, fast_bail
+	lbu	t1, UART16550_SCR(t2)		/* SCR */
+	slli	t2, t0, 63 - 14			/* funct3 bit 2: lbu */
+	bltz	t2, write_rd
+	slli	t1, t1, 56			/* lb sign-extends */
+	srai	t1, t1, 56
+	j	write_rd
+
+/* Not for this tier: the C tier takes the exit, t1 and t2 as the guest had them. */
+fast_bail:
+	ld	t2, VCPU_REG(7)(a0)
+fast_bail_t1:
+	ld	t1, VCPU_REG(6)(a0)
+	j	exit_c
+
+/*
+ * A store to a device: sb to the console UART's SCR, or to its THR while
+ * the model says a THR write would only transmit (tx_only).  Such a byte
+ * goes straight to the physical UART: this tier does it only when the
+ * VM is the console's one VM (fast_tx_only points at a false otherwise),
+ * under the console's lock (taken, not waited for), on a line that is
+ * its own or new.  rs2 is in the instruction's upper half.
+ */
+fast_store:
+	sd	t1, VCPU_REG(6)(a0)
+	csrr	t1, htval
+	ld	t0, VCPU_FAST_UART_WORD(a0)
+	sub	t1, t1, t0
+	sltiu	t1, t1, 2
+	beqz	t1, fast_bail_t1
+	sd	t2, VCPU_REG(7)(a0)
+	ld	t2, VCPU_FAST_FAULT(a0)
+	csrrw	t2, stvec, t2
+	csrr	t0, sepc
+	addi	t1, t0, 2
+	hlvx.hu	t0, (t0)
+fast_store_fetch_hi:
+	hlvx.hu	t1, (t1)
+	csrw	stvec, t2
+	ld	t2, VCPU_FAST_STORE_MASK(a0)
+	and	t2, t0, t2
+	addi	t2, t2, -0x23			/* sb */
+	bnez	t2, fast_bail
+	srli	t1, t1, 4 - 3			/* rs2 * 8: bits 24:20, 8:4 of the half */
+	andi	t1, t1, 31 << 3
+	ld	t2, VCPU_FAST_STORE_TAB(a0)
+	add	t1, t1, t2
+	jr	t1
+fast_store_value:				/* t0 = x[rs2] */
+	csrr	t1, stval
+	andi	t1, t1, 7
+	bnez	t1, 1f
+	ld	t1, VCPU_FAST_TX_ONLY(a0)	/* THR */
+	lbu	t1, 0(t1)
+	beqz	t1, fast_bail
+	ld	t2, VCPU_FAST_CONSOLE(a0)
+	/* CONSOLE_LOCK: any nonzero word holds it (spinlock.h), and the low
+	 * word of the lock's own address is one */
+	amoswap.w.aq t1, t2, (t2)
+	bnez	t1, fast_bail
+	lw	t1, CONSOLE_LAST_WRITER(t2)
+	bnez	t1, 4f				/* not VM 0's line */
+2:	sb	t0, CONSOLE_LAST_CHAR(t2)
+	ld	t1, CONSOLE_UART(t2)
+3:	lbu	t2, 5(t1)			/* its LSR: wait for THRE */
+	andi	t2, t2, 0x20
+	beqz	t2, 3b
+	sb	t0, 0(t1)
+	ld	t2, VCPU_FAST_CONSOLE(a0)
+	amoswap.w.rl zero, zero, (t2)
+fast_store_done:
+	csrr	t0, sepc
+	addi	t0, t0, 4
+	csrw	sepc, t0
+	ld	t0, VCPU_FAST_UART_EXITS + 8(a0)
+	addi	t0, t0, 1
+	sd	t0, VCPU_FAST_UART_EXITS + 8(a0)
+	ld	t0, VCPU_REG(5)(a0)		/* fast_return's, inline */
+	ld	t1, VCPU_REG(6)(a0)
+	ld	t2, VCPU_REG(7)(a0)
+	csrrw	a0, sscratch, a0
+	sret
+1:	addi	t1, t1, -7
+	bnez	t1, fast_bail			/* neither THR nor SCR */
+	ld	t2, VCPU_FAST_UART(a0)
+	sb	t0, UART16550_SCR(t2)		/* SCR */
+	j	fast_store_done
+4:	lbu	t1, CONSOLE_LAST_CHAR(t2)	/* someone else's: ended? */
+	addi	t1, t1, -'\n'
+	bnez	t1, fast_unlock_bail		/* no: C breaks the line */
+	sw	zero, CONSOLE_LAST_WRITER(t2)
+	j	2b
+fast_unlock_bail:
+	amoswap.w.rl zero, zero, (t2)
+	j	fast_bail
+
+/*
+ * stvec while the tier reads the guest's instruction with HLVX: the read
+ * faulted (another vCPU of the guest unmapped the code page meanwhile).
+ * The guest is put back as it trapped and re-executes the instruction,
+ * meeting whatever its mapping now says: its pc is the address that
+ * faulted (stval), or 2 before it for the upper half of a store; the nested
+ * trap changed hstatus.SPV and sstatus.SPP, and hstatus.SPVP still says
+ * which mode the guest was in.
+ */
+	.balign 4
+	.globl fast_fetch_fault
+fast_fetch_fault:
+	csrw	stvec, t2
+	csrr	t0, stval
+	csrr	t1, sepc
+	la	t2, fast_store_fetch_hi
+	bne	t1, t2, 1f
+	addi	t0, t0, -2
+1:	csrw	sepc, t0
+	csrr	t0, hstatus
+	ori	t0, t0, 0x80			/* SPV */
+	csrw	hstatus, t0
+	andi	t0, t0, 0x100			/* SPVP, at sstatus.SPP's place */
+	li	t1, 0x100
+	csrc	sstatus, t1
+	csrs	sstatus, t0
+	j	fast_return
+
+/*
+ * x[rd] = t1 for the loads, and t0 = x[rs2] for the stores: 32 entries of
+ * two 4-byte instructions, indexed by register number.  t0-t2 and a0 are
+ * in their slots or sscratch.
+ */
+	.macro	rd_entry r
+	.if \r == 5 || \r == 6 || \r == 7
+	sd	t1, VCPU_REG(\r)(a0)
+	.elseif \r == 10
+	csrw	sscratch, t1
+	.else
+	mv	x\r, t1
+	.endif
+	j	fast_load_done
+	.endm
+
+	.macro	rs2_entry r
+	.if \r == 5 || \r == 6 || \r == 7
+	ld	t0, VCPU_REG(\r)(a0)
+	.elseif \r == 10
+	csrr	t0, sscratch
+	.else
+	mv	t0, x\r
+	.endif
+	j	fast_store_value
+	.endm
+
+	.option push
+	.option norvc
+	.option norelax
+	.globl write_rd_table, write_rd_table_end
+write_rd_table:
+	j	fast_load_done		/* x0 */
+	nop
+	.irp r, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+	rd_entry \r
+	.endr
+write_rd_table_end:
+
+	.globl read_rs2_table, read_rs2_table_end
+read_rs2_table:
+	li	t0, 0			/* x0 */
+	j	fast_store_value
+	.irp r, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+	rs2_entry \r
+	.endr
+read_rs2_table_end:
+	.option pop
 
 /*
  * Traps taken while the hypervisor itself runs (V = 0): faults of the

@@ -3,9 +3,13 @@
 #include "arch/riscv/asm.h"
 #include "arch/riscv/csr.h"
 #include "arch/riscv/vmm.h"
+#include "kernel/console.h"
 #include "kernel/decode.h"
 #include "kernel/hart.h"
 #include "kernel/lib.h"
+#include "kernel/sbi.h"
+#include "kernel/vdev.h"
+#include "vdev/uart16550.h"
 
 #include <stddef.h>
 
@@ -21,6 +25,72 @@ _Static_assert(offsetof(struct hart, stack_top) == HART_STACK_TOP, "hart layout"
 _Static_assert(offsetof(struct hart, hartid) == HART_HARTID, "hart layout");
 _Static_assert(sizeof(struct hart) == HART_SIZE, "hart layout");
 _Static_assert(MAX_HARTS == MAX_HARTS_ASM, "hart layout");
+_Static_assert(offsetof(struct vcpu, fast_uart_word) == VCPU_FAST_UART_WORD, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_uart) == VCPU_FAST_UART, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_in) == VCPU_FAST_IN, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_fault) == VCPU_FAST_FAULT, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_load_tab) == VCPU_FAST_LOAD_TAB, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_store_tab) == VCPU_FAST_STORE_TAB, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_load_mask) == VCPU_FAST_LOAD_MASK, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_store_mask) == VCPU_FAST_STORE_MASK, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_tx_only) == VCPU_FAST_TX_ONLY, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_console) == VCPU_FAST_CONSOLE, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_sbi) == VCPU_FAST_SBI, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_uart_exits) == VCPU_FAST_UART_EXITS, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_sbi_base) == VCPU_FAST_SBI_BASE, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, exits) + 8 * EXC_ECALL_VS == VCPU_SBI_EXITS, "vcpu layout");
+_Static_assert(EXC_ECALL_FROM_VS == EXC_ECALL_VS && EXC_LOAD_GPF == EXC_LOAD_GUEST_PAGE_FAULT &&
+		       EXC_STORE_GPF == EXC_STORE_GUEST_PAGE_FAULT,
+	       "scause values");
+_Static_assert(offsetof(struct uart16550, lsr) == UART16550_LSR, "uart layout");
+_Static_assert(offsetof(struct uart16550, scr) == UART16550_SCR, "uart layout");
+_Static_assert(offsetof(struct uart16550, rx_count) == UART16550_RX_COUNT, "uart layout");
+_Static_assert(offsetof(struct console_line, lock) == CONSOLE_LOCK, "console layout");
+_Static_assert(offsetof(struct console_line, last_writer) == CONSOLE_LAST_WRITER, "console layout");
+_Static_assert(offsetof(struct console_line, last_char) == CONSOLE_LAST_CHAR, "console layout");
+_Static_assert(offsetof(struct console_line, uart) == CONSOLE_UART, "console layout");
+_Static_assert(offsetof(struct vm, in_tail) == offsetof(struct vm, in_head) + 4, "vm layout");
+
+/* Labels of arch/riscv/switch.S that the assembly tier finds in struct vcpu. */
+extern const char fast_fetch_fault[], write_rd_table[], write_rd_table_end[], read_rs2_table[],
+	read_rs2_table_end[];
+
+/*
+ * What guest_exit's assembly tier needs, per vCPU.  The UART part only for
+ * the VM's console UART at an 8-byte aligned address (its registers are
+ * then the 8 bytes from fast_uart_word * 4); SBI calls only in
+ * supervisor-mode VMs (a machine-mode VM's ecalls go to its virtual M-mode).
+ */
+void vcpu_fast_init(struct vcpu *v)
+{
+	if (write_rd_table_end - write_rd_table != 32 * 8 ||
+	    read_rs2_table_end - read_rs2_table != 32 * 8)
+		panic("switch.S: a register table is not 32 entries of 8 bytes");
+	if ((u32)(uintptr_t)&console_line == 0) /* the tier locks it with that word */
+		panic("switch.S: console_line's address has a zero low word");
+	u64 base;
+	struct uart16550 *u = vdev_console_uart(v->vm, &base);
+	/* none: a word no GPA >> 2 comes near (the tier tests htval - word < 2) */
+	v->fast_uart_word = u && IS_ALIGNED(base, 8) ? base >> 2 : 1UL << 62;
+	v->fast_uart = u;
+	v->fast_in = &v->vm->in_head;
+	v->fast_fault = (u64)fast_fetch_fault;
+	v->fast_load_tab = (u64)write_rd_table;
+	v->fast_store_tab = (u64)read_rs2_table;
+	v->fast_load_mask = 0x307f;  /* opcode LOAD (0x03), funct3 0 (lb) or 4 (lbu) */
+	v->fast_store_mask = 0x707f; /* opcode STORE (0x23), funct3 0 (sb) */
+	/* THR bytes skip the model only when the console prints them as they
+	 * come, for its one VM, id 0 (the tier tests console_line.last_writer
+	 * against 0). */
+	static const bool never;
+	v->fast_tx_only = u && console_line.direct && v->vm->id == 0 ? &u->tx_only : &never;
+	v->fast_console = &console_line;
+	v->fast_sbi = (v->machine ? 0 : 1) | (hart_features.sstc ? 2 : 0);
+	static const u64 base_answers[7] = {RVHV_SBI_SPEC_VERSION, RVHV_SBI_IMPL_ID,
+					    RVHV_SBI_IMPL_VERSION, ~0UL, 0, 0, 0};
+	for (int k = 0; k < 7; k++)
+		v->fast_sbi_base[k] = base_answers[k];
+}
 
 
 /*

@@ -6,6 +6,9 @@
 
 /* The world switch (switch.S): run the guest until it traps. */
 void vcpu_enter(struct vcpu *v);
+/* Fill in what the assembly tier of guest_exit reads (struct vcpu's fast_*),
+ * once the VM's devices are attached. */
+void vcpu_fast_init(struct vcpu *v);
 /* Load the vCPU's boot state into this hart: registers, VS CSRs, hgatp. */
 void vcpu_arch_reset(struct vcpu *v);
 /* Move interrupts posted by other harts (or by a device model on this one)
