@@ -49,3 +49,29 @@ def test_interrupt_driven_uart(machine):
     assert int(counts.group(2)) >= int(counts.group(4)) == int(counts.group(3))
     plic = re.search(r"device plic@0xc000000: (\d+) accesses", out)
     assert plic and int(plic.group(1)) >= 2 * int(counts.group(2))   # claim + complete each
+
+
+def test_uart_and_sbi_through_the_assembly_tier(machine):
+    """guest_exit's assembly tier (switch.S) answers the console UART's LSR
+    and SCR loads, SCR and THR stores, and SBI BASE/TIME calls: the answers
+    must be the models' and SBI's, through every register, with what it
+    passes on (error bits, loopback, DLAB, other widths, ETBEI) unchanged."""
+    m = machine(CONFIG="test-uart-tier", HARTS=1)
+    m.expect(r"uart_tier: \d+ passed, \d+ failed", timeout=60)
+    out = m.wait_exit(timeout=30)
+    oks, fails, summary = guest_results(out, "uart_tier")
+    assert fails == []
+    assert oks == ["scr-every-register", "scr-x0-tp-gp", "lsr", "dlab", "other-widths-fault",
+                   "sbi"]
+    assert summary.groups() == ("6", "0")
+    # the bytes written to THR reached the console, whole lines, in order
+    lines = out.splitlines()
+    thr = lines.index("uart_tier: sent through THR")
+    assert lines[thr + 1] == "uart_tier: sent with ETBEI"
+    # the exit statistics count what the tier answered: every access the
+    # guest completed, none of the two that faulted
+    guest = int(re.search(r"uart_tier: (\d+) accesses", out).group(1))
+    rvhv = int(re.search(r"device uart16550@0x10000000: (\d+) accesses", out).group(1))
+    assert rvhv == guest > 100
+    exits = re.search(r"rvhv: vm 'tier' exits: .*load-gpf (\d+) store-gpf (\d+)", out)
+    assert exits and int(exits.group(1)) + int(exits.group(2)) == guest + 2
