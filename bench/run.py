@@ -351,9 +351,11 @@ OP_TARGETS = {
 
 DESCRIPTIONS = {
     "sbi-null": "null SBI call (BASE get_spec_version)",
+    "sbi-probe": "SBI probe_extension (C tier)",
     "sbi-set-timer": "SBI set_timer, deadline far away",
     "uart-lsr-read": "16550 LSR read (lbu)",
     "uart-scr-write": "16550 SCR write (sb)",
+    "uart-ier-read": "16550 IER read (lbu, C tier)",
     "uart-thr-write": "16550 THR write (sb, one byte out)",
     "mmio-virtio-read": "virtio-mmio MagicValue read (lw)",
     "mmio-testdev-read": "rvhv testdev read (ld)",

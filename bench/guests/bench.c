@@ -521,10 +521,15 @@ int main(unsigned long hartid, const void *dtb)
 	if (want("sbi")) {
 		/* BASE get_spec_version: no arguments, no side effects */
 		bench_ecall("sbi-null", SBI_EXT_BASE, 0, 0, N_LOOP);
+		/* BASE probe_extension: rvhv's C tier (the assembly one answers
+		 * only the fixed BASE queries and set_timer) */
+		bench_ecall("sbi-probe", SBI_EXT_BASE, 3, SBI_EXT_TIME, N_LOOP);
 	}
 	if (want("uart")) {
 		bench_loop("uart-lsr-read", loop_lbu, UART0 + UART_LSR, 0, N_LOOP);
 		bench_loop("uart-scr-write", loop_sb, UART0 + UART_SCR, 0x5a, N_LOOP);
+		/* IER: a UART register the assembly tier leaves to the model */
+		bench_loop("uart-ier-read", loop_lbu, UART0 + UART_IER, 0, N_LOOP);
 		mid_line = true;
 		bench_loop("uart-thr-write", loop_sb, UART0 + UART_THR, '.', N_THR);
 	}
