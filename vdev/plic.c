@@ -55,6 +55,12 @@ static u32 lowest_bit(u32 bits)
 	return index[(u32)((bits & -bits) * 0x077cb531u) >> 27];
 }
 
+/* The words of bits that hold sources 1..nsources. */
+static u32 plic_words(const struct plic *p)
+{
+	return p->nsources / 32 + 1;
+}
+
 /*
  * The highest-priority source pending and enabled for context c whose
  * priority exceeds floor; ties go to the lowest ID ("Interrupt Identifiers").
@@ -64,7 +70,7 @@ static u32 plic_best(const struct plic *p, u32 c, u32 floor)
 {
 	u32 best = 0, best_prio = floor;
 
-	for (u32 w = 0; w < PLIC_WORDS; w++) {
+	for (u32 w = 0; w < plic_words(p); w++) {
 		/* A request made while its source is in service (QEMU's gateway)
 		 * waits for the completion. */
 		u32 bits = p->pending[w] & ~p->claimed[w] & p->enable[c][w];
@@ -81,13 +87,27 @@ static u32 plic_best(const struct plic *p, u32 c, u32 floor)
 	return best;
 }
 
+/* Whether any source that plic_best could return exists: the first one
+ * found will do. */
+static bool plic_any(const struct plic *p, u32 c, u32 floor)
+{
+	for (u32 w = 0; w < plic_words(p); w++) {
+		u32 bits = p->pending[w] & ~p->claimed[w] & p->enable[c][w];
+
+		for (; bits; bits &= bits - 1)
+			if (p->priority[w * 32 + lowest_bit(bits)] > floor)
+				return true;
+	}
+	return false;
+}
+
 /* "Interrupt Notifications": EIP of context c is set when a pending, enabled
  * source has a priority above c's threshold.  Tell the hypervisor of changes
  * only, so that it touches hvip (or another hart) no more than needed. */
 static void plic_update(struct plic *p)
 {
 	for (u32 c = 0; c < p->ncontexts; c++) {
-		bool eip = plic_best(p, c, p->threshold[c]) != 0;
+		bool eip = plic_any(p, c, p->threshold[c]);
 
 		if (eip != p->eip[c]) {
 			p->eip[c] = eip;
