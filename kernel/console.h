@@ -11,11 +11,10 @@
 #ifndef RVHV_CONSOLE_H
 #define RVHV_CONSOLE_H
 
+#include "kernel/spinlock.h"
 #include "kernel/types.h"
 
 #define CONSOLE_ESCAPE 0x1d /* Ctrl-] */
-
-#include "kernel/spinlock.h"
 
 struct vm;
 

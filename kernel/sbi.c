@@ -281,6 +281,12 @@ static bool sbi_has_ext(u64 ext)
 	return is_legacy(ext);
 }
 
+void sbi_base_fixed(u64 out[SBI_BASE_FIDS])
+{
+	for (u64 fid = 0; fid < SBI_BASE_FIDS; fid++)
+		out[fid] = fid == 3 /* probe_extension */ ? ~0UL : (u64)sbi_base(NULL, fid, NULL).value;
+}
+
 void sbi_handle(struct vcpu *v)
 {
 	u64 ext = v->regs[17], fid = v->regs[16];

@@ -39,5 +39,7 @@
 #define RVHV_SBI_SPEC_VERSION ((2UL << 24) | 0) /* SBI 2.0 */
 #define RVHV_SBI_IMPL_ID 0x7276 /* "rv" */
 #define RVHV_SBI_IMPL_VERSION 1
+/* BASE functions 0..6: get_spec_version .. get_mimpid */
+#define SBI_BASE_FIDS 7
 
 #endif

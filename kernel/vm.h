@@ -10,6 +10,7 @@
 #include "arch/riscv/gstage.h"
 #include "kernel/config.h"
 #include "kernel/mmio.h"
+#include "kernel/sbi.h"
 #include "kernel/spinlock.h"
 
 /* HSM states (SBI spec, Hart State Management) double as vCPU run states. */
@@ -77,9 +78,9 @@ struct vcpu {
 	u64 host_sp;
 	/*
 	 * Read by the assembly tier of guest_exit (switch.S), which answers the
-	 * hottest exits with only t0-t3 saved; set by vcpu_fast_init.  The
+	 * hottest exits with only t0-t2 saved; set by vcpu_fast_init.  The
 	 * console UART is `fast_uart`, its registers at GPA fast_uart_word * 4
-	 * (~0: no fast UART).  Constants sit here so that each is one load.
+	 * (1 << 62: no fast UART).  Constants sit here so that each is one load.
 	 */
 	u64 fast_uart_word;
 	struct uart16550 *fast_uart;
@@ -93,7 +94,7 @@ struct vcpu {
 	struct console_line *fast_console;
 	u64 fast_sbi;            /* bit 0: SBI calls may be answered there; bit 1: Sstc */
 	u64 fast_uart_exits[2];  /* device loads and stores answered there */
-	u64 fast_sbi_base[7];    /* SBI BASE answers by function; -1: not there */
+	u64 fast_sbi_base[SBI_BASE_FIDS]; /* sbi_base_fixed's answers */
 
 	struct vm *vm;
 	int id; /* the guest's hart ID */
@@ -233,5 +234,8 @@ void vm_clint_update(struct vcpu *v);
 
 /* SBI service (kernel/sbi.c): handle the ecall the vCPU just made. */
 void sbi_handle(struct vcpu *v);
+/* BASE's answers that depend on nothing but rvhv, by function ID, for
+ * guest_exit's assembly tier; -1 (~0) for probe_extension, which does. */
+void sbi_base_fixed(u64 out[SBI_BASE_FIDS]);
 
 #endif

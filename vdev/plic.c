@@ -64,9 +64,11 @@ static u32 plic_words(const struct plic *p)
 /*
  * The highest-priority source pending and enabled for context c whose
  * priority exceeds floor; ties go to the lowest ID ("Interrupt Identifiers").
- * 0 when there is none.
+ * 0 when there is none.  With `any`, the first source found above floor:
+ * enough to know whether there is one.
  */
-static u32 plic_best(const struct plic *p, u32 c, u32 floor)
+static inline __attribute__((always_inline)) u32 plic_best(const struct plic *p, u32 c, u32 floor,
+							  bool any)
 {
 	u32 best = 0, best_prio = floor;
 
@@ -79,6 +81,8 @@ static u32 plic_best(const struct plic *p, u32 c, u32 floor)
 			u32 id = w * 32 + lowest_bit(bits);
 
 			if (p->priority[id] > best_prio) {
+				if (any)
+					return id;
 				best = id;
 				best_prio = p->priority[id];
 			}
@@ -87,27 +91,13 @@ static u32 plic_best(const struct plic *p, u32 c, u32 floor)
 	return best;
 }
 
-/* Whether any source that plic_best could return exists: the first one
- * found will do. */
-static bool plic_any(const struct plic *p, u32 c, u32 floor)
-{
-	for (u32 w = 0; w < plic_words(p); w++) {
-		u32 bits = p->pending[w] & ~p->claimed[w] & p->enable[c][w];
-
-		for (; bits; bits &= bits - 1)
-			if (p->priority[w * 32 + lowest_bit(bits)] > floor)
-				return true;
-	}
-	return false;
-}
-
 /* "Interrupt Notifications": EIP of context c is set when a pending, enabled
  * source has a priority above c's threshold.  Tell the hypervisor of changes
  * only, so that it touches hvip (or another hart) no more than needed. */
 static void plic_update(struct plic *p)
 {
 	for (u32 c = 0; c < p->ncontexts; c++) {
-		bool eip = plic_any(p, c, p->threshold[c]);
+		bool eip = plic_best(p, c, p->threshold[c], true) != 0;
 
 		if (eip != p->eip[c]) {
 			p->eip[c] = eip;
@@ -148,7 +138,7 @@ void plic_set_level(struct plic *p, u32 source, bool level)
  */
 static u32 plic_claim(struct plic *p, u32 c)
 {
-	u32 id = plic_best(p, c, 0);
+	u32 id = plic_best(p, c, 0, false);
 
 	if (id) {
 		bit_put(p->pending, id, false);

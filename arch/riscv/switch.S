@@ -8,6 +8,7 @@
  * an ordinary call, so the exit is handled by plain C in kernel/vcpu.c.
  */
 #include "arch/riscv/asm.h"
+#include "kernel/sbi.h"
 
 	.option arch, +h
 	.text
@@ -216,9 +217,9 @@ fast_ecall:
 	ld	t0, VCPU_FAST_SBI(a0)
 	andi	t0, t0, 1
 	beqz	t0, exit_c
-	li	t0, 0x10			/* BASE */
+	li	t0, SBI_EXT_BASE
 	bne	a7, t0, 1f
-	sltiu	t0, a6, 7
+	sltiu	t0, a6, SBI_BASE_FIDS
 	beqz	t0, exit_c
 	slli	t0, a6, 3
 	add	t0, t0, a0
@@ -236,7 +237,7 @@ sbi_done:					/* a1 set; a0 = 0: success */
 	csrw	sscratch, a0
 	li	a0, 0
 	sret
-1:	li	t0, 0x54494d45			/* TIME */
+1:	li	t0, SBI_EXT_TIME
 	bne	a7, t0, exit_c
 	bnez	a6, exit_c
 	ld	t0, VCPU_FAST_SBI(a0)

@@ -7,7 +7,6 @@
 #include "kernel/decode.h"
 #include "kernel/hart.h"
 #include "kernel/lib.h"
-#include "kernel/sbi.h"
 #include "kernel/vdev.h"
 #include "vdev/uart16550.h"
 
@@ -86,10 +85,7 @@ void vcpu_fast_init(struct vcpu *v)
 	v->fast_tx_only = u && console_line.direct && v->vm->id == 0 ? &u->tx_only : &never;
 	v->fast_console = &console_line;
 	v->fast_sbi = (v->machine ? 0 : 1) | (hart_features.sstc ? 2 : 0);
-	static const u64 base_answers[7] = {RVHV_SBI_SPEC_VERSION, RVHV_SBI_IMPL_ID,
-					    RVHV_SBI_IMPL_VERSION, ~0UL, 0, 0, 0};
-	for (int k = 0; k < 7; k++)
-		v->fast_sbi_base[k] = base_answers[k];
+	sbi_base_fixed(v->fast_sbi_base);
 }
 
 
