@@ -46,9 +46,9 @@ $(BENCH_OUT)/configs/%.dtb: bench/configs/%.dts bench/configs/bench-devices.dtsi
 # The Linux bench: its /init, static, in an initramfs QEMU (-initrd) or rvhv
 # (the VM's initrd) hands to the cached Image; the kernel unpacks it over
 # its built-in one, so this /init replaces tools/linux/init.c's.
-$(BENCH_OUT)/linux/init: bench/linux/init.c
+$(BENCH_OUT)/linux/init: bench/linux/init.c tools/linux/uring.h
 	@mkdir -p $(dir $@)
-	$(LINUX_CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
+	$(LINUX_CC) -static -O2 -Wall -Wextra -Werror -I tools/linux -o $@ $<
 
 $(BENCH_INITRD): $(BENCH_OUT)/linux/init bench/linux/initramfs.list
 	cd $(BENCH_OUT)/linux && $(RVHV_CACHE)/linux/build/usr/gen_init_cpio \

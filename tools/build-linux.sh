@@ -9,7 +9,7 @@
 #   initramfs/ our init (tools/linux/init.c, static) and the cpio list built into the Image
 #   Image     the result; Image.key records the inputs it was built from
 # The config is tinyconfig + tools/linux/rvhv_defconfig (merged with merge_config.sh).
-# When the inputs (this script, the fragment, init.c, the tarball) are unchanged, it only
+# When the inputs (this script, the fragment, init.c and uring.h, the tarball) are unchanged, it only
 # prints the path. Set JOBS to change make's -j (default 2).
 set -e
 
@@ -19,6 +19,7 @@ L=$CACHE/linux
 TARBALL=/usr/src/linux-source-6.1.tar.xz
 FRAGMENT=$HERE/linux/rvhv_defconfig
 INIT_C=$HERE/linux/init.c
+URING_H=$HERE/linux/uring.h
 CROSS=riscv64-linux-gnu-
 JOBS=${JOBS:-2}
 
@@ -42,11 +43,11 @@ need_cmd flock util-linux
 [ -f /usr/include/libelf.h ] || missing="$missing libelf-dev"
 [ -f /usr/riscv64-linux-gnu/lib/libc.a ] || missing="$missing libc6-dev-riscv64-cross"
 [ -z "$missing" ] || die "missing packages:$missing (run 'make deps')"
-for f in "$FRAGMENT" "$INIT_C"; do [ -f "$f" ] || die "$f missing"; done
+for f in "$FRAGMENT" "$INIT_C" "$URING_H"; do [ -f "$f" ] || die "$f missing"; done
 
 # ---------------------------------------------------------------- up to date?
 tarball_id=$(stat -c '%s-%Y' "$TARBALL")
-key=$( { cat "$0" "$FRAGMENT" "$INIT_C"; echo "$tarball_id $CROSS"; } | sha256sum | cut -d' ' -f1)
+key=$( { cat "$0" "$FRAGMENT" "$INIT_C" "$URING_H"; echo "$tarball_id $CROSS"; } | sha256sum | cut -d' ' -f1)
 if [ -f "$L/Image" ] && [ "$(cat "$L/Image.key" 2>/dev/null)" = "$key" ]; then
 	echo "$L/Image"
 	exit 0
@@ -79,7 +80,7 @@ fi
 IRD=$L/initramfs
 mkdir -p "$IRD"
 echo "build-linux: compiling init"
-${CROSS}gcc -static -O2 -Wall -Wextra -o "$IRD/init" "$INIT_C"
+${CROSS}gcc -static -O2 -Wall -Wextra -I "$HERE/linux" -o "$IRD/init" "$INIT_C"
 ${CROSS}strip "$IRD/init"
 cat > "$IRD/list" <<EOF
 dir /dev 0755 0 0

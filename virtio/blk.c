@@ -4,6 +4,7 @@
 #include <string.h>
 
 #define VIRTIO_BLK_F_FLUSH 9
+#define VIRTIO_BLK_F_MQ 12
 #define VIRTIO_BLK_T_IN 0
 #define VIRTIO_BLK_T_OUT 1
 #define VIRTIO_BLK_T_FLUSH 4
@@ -127,12 +128,20 @@ static void blk_notify(void *dev, int queue)
 		virtio_mmio_notify_used(&b->t);
 }
 
+/*
+ * Configuration space (§5.2.4): capacity (le64 at 0) and, for
+ * VIRTIO_BLK_F_MQ, num_queues (le16 at 34).  The fields between belong to
+ * features we do not offer and read as 0.
+ */
+#define BLK_CFG_NUM_QUEUES 34
+
 static int blk_config_read(void *dev, u32 off, u8 width, u64 *val)
 {
 	struct virtio_blk *b = dev;
-	/* capacity (le64 at 0) is all the configuration we offer */
-	u8 cfg[8];
-	memcpy(cfg, &b->sectors, sizeof(cfg));
+	u8 cfg[BLK_CFG_NUM_QUEUES + 2] = {0};
+	u16 nq = b->t.num_queues;
+	memcpy(cfg, &b->sectors, sizeof(b->sectors));
+	memcpy(cfg + BLK_CFG_NUM_QUEUES, &nq, sizeof(nq));
 	*val = 0;
 	if (off + width <= sizeof(cfg))
 		memcpy(val, cfg + off, width);
@@ -141,9 +150,11 @@ static int blk_config_read(void *dev, u32 off, u8 width, u64 *val)
 
 const struct virtio_device_ops virtio_blk_ops = {
 	.device_id = VIRTIO_ID_BLOCK,
-	.features = (1UL << VIRTIO_BLK_F_FLUSH) | (1UL << VIRTIO_F_INDIRECT_DESC) |
-		    (1UL << VIRTIO_F_EVENT_IDX),
-	.num_queues = 1,
+	.features = (1UL << VIRTIO_BLK_F_FLUSH) | (1UL << VIRTIO_BLK_F_MQ) |
+		    (1UL << VIRTIO_F_INDIRECT_DESC) | (1UL << VIRTIO_F_EVENT_IDX),
+	/* Linux uses one per CPU, up to these; with virtio_blk.poll_queues= it
+	 * polls some of them, interrupts off (docs/virtio.md). */
+	.num_queues = VIRTIO_BLK_QUEUES,
 	.queue_max = 128,
 	.config_read = blk_config_read,
 	.notify = blk_notify,

@@ -13,6 +13,7 @@
 
 #define VIRTIO_ID_BLOCK 2
 #define SECTOR_SIZE 512
+#define VIRTIO_BLK_QUEUES 4 /* offered with VIRTIO_BLK_F_MQ */
 
 struct virtio_blk {
 	struct virtio_mmio t;

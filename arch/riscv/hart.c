@@ -146,10 +146,21 @@ static void __attribute__((noreturn)) poller_loop(struct hart *h)
 	}
 }
 
+/* rvhv's own tick (vm_tick: console lines and input, the uplink, IOMMU
+ * faults) runs on one hart: the first poller hart if there is one, so that
+ * vCPUs take no exits for it, else hart 0. */
+static bool ticks(const struct hart *h)
+{
+	for (int i = 0; i < platform.nharts; i++)
+		if (harts[i].poller)
+			return h == &harts[i];
+	return h->index == 0;
+}
+
 void hart_loop(struct hart *h)
 {
 	irq_hart_init();
-	if (h->index == 0) {
+	if (ticks(h)) {
 		h->tick_deadline = time_now() + platform.timebase / TICK_HZ;
 		timer_program(h);
 	}

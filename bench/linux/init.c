@@ -10,10 +10,15 @@
  *   O_DIRECT requests of each pattern at queue depth 1 on its first 4 MiB:
  *   bench linux-blk-<pattern> <n> - <virtual ns per request>
  *   benchinfo linux-blk-<pattern> requests <r>   (from /sys/block/vda/stat)
+ *   with bench.iopoll=1 as well, the requests go through io_uring with
+ *   IORING_SETUP_IOPOLL: on a kernel booted with virtio_blk.poll_queues=1 they
+ *   use virtio-blk's poll queue, whose completions the kernel polls for
+ *   (no interrupt); `benchinfo linux-blk iopoll` says so
  *
  * then it powers off.  Built by bench/bench.mk: riscv64-linux-gnu-gcc -static.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/reboot.h>
 #include <setjmp.h>
@@ -28,6 +33,8 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "uring.h" /* tools/linux/uring.h */
 
 #define BLOCK 4096
 #define SPAN 1024 /* blocks: the first 4 MiB */
@@ -97,11 +104,12 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void blk_pattern(int fd, unsigned char *buf, const char *name, int write_it, int random,
-			unsigned long n)
+static void blk_pattern(int fd, struct uring *u, unsigned char *buf, const char *name,
+			int write_it, int random, unsigned long n)
 {
 	uint64_t seed = 0x9e3779b97f4a7c15ull;
 	unsigned long errors = 0, before = vda_requests();
+	const char *first_error = "none";
 	uint64_t t0 = now_ns();
 
 	for (unsigned long i = 0; i < n; i++) {
@@ -113,20 +121,22 @@ static void blk_pattern(int fd, unsigned char *buf, const char *name, int write_
 			block = seed % SPAN;
 		}
 		off_t off = (off_t)block * BLOCK;
-		ssize_t r = write_it ? pwrite(fd, buf, BLOCK, off) : pread(fd, buf, BLOCK, off);
-		if (r != BLOCK)
-			errors++;
+		ssize_t r = u ? uring_rw(u, fd, write_it, buf, BLOCK, off)
+			      : write_it ? pwrite(fd, buf, BLOCK, off) : pread(fd, buf, BLOCK, off);
+		if (r != BLOCK && !errors++)
+			first_error = r >= 0 ? "short" : strerror(u ? (int)-r : errno);
 	}
 	uint64_t dt = now_ns() - t0;
 	printf("bench linux-blk-%s %lu - %llu.%02llu\n", name, n,
 	       (unsigned long long)(dt / n), (unsigned long long)(dt * 100 / n % 100));
-	printf("benchinfo linux-blk-%s requests %lu errors %lu\n", name, vda_requests() - before,
-	       errors);
+	printf("benchinfo linux-blk-%s requests %lu errors %lu (first: %s)\n", name,
+	       vda_requests() - before, errors, first_error);
 }
 
-static void bench_blk(unsigned long n)
+static void bench_blk(unsigned long n, int iopoll)
 {
 	unsigned char *buf;
+	struct uring ring, *u = NULL;
 	int fd = open("/dev/vda", O_RDWR | O_DIRECT);
 
 	if (fd < 0) {
@@ -139,11 +149,25 @@ static void bench_blk(unsigned long n)
 	}
 	for (int i = 0; i < BLOCK; i++)
 		buf[i] = (unsigned char)(i * 7 + 3);
+	if (iopoll) {
+		int err = uring_init(&ring);
+		if (err)
+			printf("benchinfo linux-blk iopoll unavailable: %s\n", strerror(-err));
+		else
+			u = &ring;
+	}
+	if (u) {
+		/* One polled read first: a queue that cannot poll fails it. */
+		ssize_t r = uring_rw(u, fd, 0, buf, BLOCK, 0);
+		printf("benchinfo linux-blk iopoll %s\n", r == BLOCK ? "on" : strerror((int)-r));
+		if (r != BLOCK)
+			u = NULL;
+	}
 	printf("benchinfo linux-blk requests-before %lu\n", vda_requests());
-	blk_pattern(fd, buf, "seq-write", 1, 0, n);
-	blk_pattern(fd, buf, "seq-read", 0, 0, n);
-	blk_pattern(fd, buf, "rand-write", 1, 1, n);
-	blk_pattern(fd, buf, "rand-read", 0, 1, n);
+	blk_pattern(fd, u, buf, "seq-write", 1, 0, n);
+	blk_pattern(fd, u, buf, "seq-read", 0, 0, n);
+	blk_pattern(fd, u, buf, "rand-write", 1, 1, n);
+	blk_pattern(fd, u, buf, "rand-read", 0, 1, n);
 	fsync(fd);
 	close(fd);
 	free(buf);
@@ -164,7 +188,7 @@ int main(void)
 		printf("bench-init: time unreadable\n");
 	unsigned long n = cmdline_ulong("bench.blk");
 	if (n)
-		bench_blk(n);
+		bench_blk(n, (int)cmdline_ulong("bench.iopoll"));
 	printf("bench: done\n");
 	fflush(stdout);
 	tcdrain(1);

@@ -6,7 +6,9 @@
  * (single sectors, the last sector, 4 KiB in one descriptor, one request
  * scattered over several descriptors, an indirect table, four requests in
  * flight), checks that I/O past the end fails cleanly with IOERR, flushes,
- * and counts the used-buffer interrupts that arrive through the PLIC.
+ * counts the used-buffer interrupts that arrive through the PLIC, and, when
+ * the device offers VIRTIO_BLK_F_MQ, reads num_queues and runs requests on
+ * its last queue.
  *
  * Checks are named blk@<slot>-<legacy|modern>-<check>.  The disk that does
  * not call itself "rvhv-ramdisk" (GET_ID) is taken for the platform's disk
@@ -34,6 +36,7 @@ struct disk {
 };
 
 static uint8_t rings[VIRTIO_NSLOTS][RING_BYTES] __attribute__((aligned(4096)));
+static uint8_t last_ring[RING_BYTES] __attribute__((aligned(4096)));
 static uint8_t wbuf[8 * SECTOR] __attribute__((aligned(16)));
 static uint8_t rbuf[8 * SECTOR] __attribute__((aligned(16)));
 static uint32_t slot_irq[VIRTIO_NSLOTS];
@@ -418,6 +421,49 @@ static void check_suppress(struct disk *k)
 									   : "suppress-flag"));
 }
 
+/*
+ * VIRTIO_BLK_F_MQ (§5.2.3, §5.2.4): num_queues in the configuration, and a
+ * request on the last queue beside one on queue 0, both queues set up before
+ * DRIVER_OK as Linux does.  The last queue asks for no interrupts (as a
+ * Linux poll queue does) and is polled.  A device without MQ (QEMU's own,
+ * natively) is left alone.
+ */
+static void check_mq(struct disk *k, unsigned slot)
+{
+	if (!(k->d.offered & VIRTIO_FEATURE(VIRTIO_BLK_F_MQ)))
+		return;
+	check_begin();
+	const char *why = "";
+	struct disk last = *k;
+	uint64_t want = k->d.features | VIRTIO_FEATURE(VIRTIO_BLK_F_MQ);
+	if (virtio_negotiate(&k->d, want, &why) ||
+	    virtio_queue_setup(&k->d, QSIZE, rings[slot], &why)) {
+		check_why("set-up with MQ: %s", why);
+		check_end(cname(k, "mq"));
+		return;
+	}
+	uint16_t n = *(volatile uint16_t *)(k->d.base + VIRTIO_CONFIG + VIRTIO_BLK_CFG_NUM_QUEUES);
+	printf("blk: 0x%lx: num_queues %u\n", (unsigned long)k->d.base, n);
+	last.d = k->d;
+	last.d.irq = 0;
+	last.d.quiet = true;
+	last.d.queue = n ? n - 1 : 0;
+	if (n < 2)
+		check_why("MQ offered with num_queues %u", n);
+	else if (virtio_queue_setup(&last.d, QSIZE, last_ring, &why))
+		check_why("queue %u: %s", n - 1, why);
+	else {
+		virtio_driver_ok(&k->d);
+		write_read(&last, 16, 2);
+		write_read(k, 18, 1);
+		write_read(&last, 19, 1);
+		if (last.d.used_idx != 4 || k->d.used_idx != 2)
+			check_why("%u and %u requests completed on the last queue and queue 0, want 4 "
+				  "and 2", last.d.used_idx, k->d.used_idx);
+	}
+	check_end(cname(k, "mq"));
+}
+
 /* Used-buffer interrupts arrived through the PLIC, and the device is well. */
 static void check_end_state(struct disk *k)
 {
@@ -468,6 +514,7 @@ static void test_disk(struct disk *k, unsigned slot)
 	if (k->host)
 		check_marker(k);
 	check_suppress(k);
+	check_mq(k, slot);
 	check_end_state(k);
 }
 

@@ -1,9 +1,11 @@
 """Issue 4, acceptance 3: the Linux 6.1 guest (tools/build-linux.sh, from
 Debian's linux-source-6.1) under rvhv with 2 vCPUs: its virtio-blk disk on the
-platform's virtio-blk (written and read back with checksums), virtio-rng on the
+platform's virtio-blk (written and read back with checksums, and read again through
+the poll queue, io_uring IOPOLL), virtio-rng on the
 platform's, packets exchanged with a second Linux VM over virtio-net, and
 power-off through SBI SRST; and the network switch's uplink."""
 import os
+import re
 import subprocess
 
 import pytest
@@ -29,6 +31,13 @@ VM = """
 		devices {{{devices}
 		}};
 	}};"""
+
+
+def with_args(vm, args):
+    """A VM node from VM with more kernel arguments."""
+    head, sep, tail = vm.partition('rvhv.net=')
+    value, quote, rest = tail.partition('"')
+    return f"{head}{sep}{value} {args}{quote}{rest}"
 
 
 def plic(cpus, phandle):
@@ -83,7 +92,8 @@ def test_linux_blk_rng_net_srst(machine, tmp_path):
         + virtio(3, 'rvhv,device = "net";', "0x100")
     b = plic(1, "0x200") + virtio(3, 'rvhv,device = "net";', "0x200")
     dts = ROOT_HEAD \
-        + VM.format(name="linux-a", cpus=2, mem="0x10000000", image=IMAGE, role="ping", devices=a) \
+        + with_args(VM.format(name="linux-a", cpus=2, mem="0x10000000", image=IMAGE, role="ping",
+                            devices=a), "virtio_blk.poll_queues=1") \
         + VM.format(name="linux-b", cpus=1, mem="0x8000000", image=IMAGE, role="pong", devices=b) \
         + "\n};\n"
     disk = tmp_path / "disk.img"
@@ -97,7 +107,10 @@ def test_linux_blk_rng_net_srst(machine, tmp_path):
     a_oks, a_fails, _ = guest_results(vm_lines(out, "linux-a"), "rvhv-init")
     b_oks, b_fails, _ = guest_results(vm_lines(out, "linux-b"), "rvhv-init")
     assert a_fails == [] and b_fails == []
-    assert {"cpus", "blk", "rng", "net"} <= set(a_oks)
+    assert {"cpus", "blk", "blk-poll", "rng", "net"} <= set(a_oks)
+    # virtio-blk's queues (VIRTIO_BLK_F_MQ): one per vCPU, the second polled (no interrupts)
+    assert "linux-a| ok blk-poll (256 reads of 4 KiB)" in out
+    assert re.search(r"linux-a\| .*virtio_blk virtio\d+: 1/0/1 default/read/poll queues", out)
     assert {"cpus", "net"} <= set(b_oks)
     assert "linux-a| rvhv-init: up, 2 cpus" in out
     assert "linux-a| ok net (10 frames of 282 bytes answered by the other VM)" in out
@@ -124,3 +137,27 @@ def test_linux_net_uplink(machine, tmp_path):
     oks, fails, _ = guest_results(out, "rvhv-init")
     assert fails == [] and "net" in oks
     assert "10.0.2.2 is at 52:55:0a:00:02:02 (over the uplink)" in out   # slirp's gateway MAC
+
+
+def test_linux_poller_and_poll_queue(machine, tmp_path):
+    """A poller hart serves the disk, and the guest polls too: with 2 vCPUs and
+    virtio_blk.poll_queues=1 Linux makes virtio-blk's second queue a poll queue
+    (no interrupts) and reads through it with io_uring IOPOLL.  rvhv's tick
+    runs on the poller hart, so the vCPUs take no timer exits of rvhv's."""
+    devices = plic(2, "0x100") + virtio(1, 'rvhv,device = "blk"; rvhv,backend = "host"; '
+                                           'rvhv,host-reg = <0x0 0x10001000>;', "0x100")
+    dts = ROOT_HEAD + "\trvhv,poller-harts = <2>;" \
+        + with_args(VM.format(name="linux-p", cpus=2, mem="0x8000000", image=IMAGE, role="none",
+                            devices=devices), "virtio_blk.poll_queues=1") + "\n};\n"
+    disk = tmp_path / "disk.img"
+    disk.write_bytes(bytes(8 << 20))
+    m = machine(VMCONFIG=str(compile_dts(tmp_path, dts)), HARTS=3, DISK=str(disk), timeout=120)
+    m.expect(r"rvhv: hart 2 polls the virtqueues")
+    m.expect(r"rvhv-init: \d+ passed, \d+ failed", timeout=120)
+    out = m.wait_exit(timeout=60)
+    oks, fails, _ = guest_results(out, "rvhv-init")
+    assert fails == [] and {"cpus", "blk", "blk-poll"} <= set(oks)
+    assert re.search(r"virtio_blk virtio\d+: 1/0/1 default/read/poll queues", out)
+    assert any(disk.read_bytes()[:1 << 20])
+    exits = re.search(r"rvhv: vm 'linux-p' exits: (.*)", out)
+    assert exits and "irq-timer" not in exits.group(1), exits

@@ -27,10 +27,12 @@ def test_blk_both_transports_and_host_persistence(machine, tmp_path):
     out = m.wait_exit(timeout=30)
     oks, fails, summary = guest_results(out, "blk_test")
     assert fails == []
-    for check in CHECKS + ["suppress-flag"]:
+    for check in CHECKS + ["suppress-flag", "mq"]:
         assert f"blk@10001000-legacy-{check}" in oks, check
-    for check in CHECKS + ["suppress-event-idx", "marker"]:
+    for check in CHECKS + ["suppress-event-idx", "marker", "mq"]:
         assert f"blk@10002000-modern-{check}" in oks, check
+    # VIRTIO_BLK_F_MQ: four queues, the last one used without interrupts
+    assert out.count("num_queues 4") == 2
     assert "blk: no device tree" not in out       # the guest DTB describes its devices
     assert "DEVICE_NEEDS_RESET" not in out
     # Reads of the host-backed disk came from the host's file ...

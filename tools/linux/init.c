@@ -6,6 +6,8 @@
  * Checks that need a device run only when the device is there:
  *   cpus  online CPUs == rvhv.cpus=N from the kernel command line (if given)
  *   blk   /dev/vda: write a pattern to the first MiB (O_DIRECT), read it back, compare
+ *   blk-poll  with virtio_blk.poll_queues= on the command line: read it back once more,
+ *         4 KiB at a time through io_uring with IOPOLL (the poll queue), compare
  *   rng   /dev/hwrng: read 64 bytes
  *   net   eth0: bring the interface up
  * Each check runs in a child process under a timeout, so that a dead device fails instead
@@ -37,6 +39,8 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "uring.h"
 
 #define CHECK_SECONDS 20
 #define DRAIN_SECONDS 5
@@ -175,6 +179,41 @@ static const char *xfer(int fd, unsigned char *buf, size_t len, int write_it)
 	return NULL;
 }
 
+/* Read back what check_blk wrote, through polled requests. */
+static void check_blk_poll(unsigned char *in, const unsigned char *out, size_t len)
+{
+	struct uring u;
+	int fd = open("/dev/vda", O_RDONLY | O_DIRECT), err;
+	size_t done;
+
+	if (fd < 0) {
+		fail("blk-poll", "open /dev/vda: %s", strerror(errno));
+		return;
+	}
+	err = uring_init(&u);
+	if (err) {
+		fail("blk-poll", "io_uring_setup: %s", strerror(-err));
+		close(fd);
+		return;
+	}
+	memset(in, 0, len);
+	for (done = 0; done < len; done += 4096) {
+		ssize_t n = uring_rw(&u, fd, 0, in + done, 4096, (off_t)done);
+		if (n != 4096) {
+			fail("blk-poll", "read at %zu: %s", done, n < 0 ? strerror((int)-n) : "short");
+			break;
+		}
+	}
+	if (done == len) {
+		if (memcmp(in, out, len) != 0)
+			fail("blk-poll", "the polled read differs from what was written");
+		else
+			ok("blk-poll", "%zu reads of 4 KiB", len / 4096);
+	}
+	close(u.fd);
+	close(fd);
+}
+
 static void check_blk(void)
 {
 	const size_t mib = 1 << 20;
@@ -248,6 +287,8 @@ static void check_blk(void)
 		else
 			ok("blk", "%zu KiB of %llu, sum %016llx", len >> 10,
 			   (unsigned long long)size, (unsigned long long)sum_out);
+		if (cmdline_arg("virtio_blk.poll_queues"))
+			check_blk_poll(in, out, len);
 	}
 	free(out);
 	free(in);

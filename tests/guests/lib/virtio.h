@@ -71,6 +71,8 @@
 #define VIRTIO_F_EVENT_IDX 29
 #define VIRTIO_F_VERSION_1 32
 #define VIRTIO_BLK_F_FLUSH 9
+#define VIRTIO_BLK_F_MQ 12
+#define VIRTIO_BLK_CFG_NUM_QUEUES 34 /* le16 in the configuration, with MQ */
 #define VIRTIO_FEATURE(bit) (1ULL << (bit))
 
 /* Descriptor and ring flags (§2.7.5, §2.7.6, §2.7.8) */
