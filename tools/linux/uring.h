@@ -20,7 +20,7 @@
 
 struct uring {
 	int fd;
-	unsigned *sq_tail, *sq_mask, *sq_array, *cq_head, *cq_tail, *cq_mask;
+	unsigned *sq_head, *sq_tail, *sq_mask, *sq_array, *cq_head, *cq_tail, *cq_mask;
 	struct io_uring_sqe *sqes;
 	struct io_uring_cqe *cqes;
 };
@@ -51,6 +51,7 @@ static int uring_init(struct uring *u)
 		close(u->fd);
 		return -ENOMEM;
 	}
+	u->sq_head = (unsigned *)(sq + p.sq_off.head);
 	u->sq_tail = (unsigned *)(sq + p.sq_off.tail);
 	u->sq_mask = (unsigned *)(sq + p.sq_off.ring_mask);
 	u->sq_array = (unsigned *)(sq + p.sq_off.array);
@@ -61,9 +62,10 @@ static int uring_init(struct uring *u)
 	return 0;
 }
 
-/* One read or write; its result (bytes, or -errno).  A polled request the
- * block layer could not take at once (no free tag: REQ_NOWAIT) comes back
- * -EAGAIN and is submitted again. */
+/* One read or write; its result (bytes, or -errno).  io_uring_enter may
+ * return before the completion (the polling task is due to be rescheduled):
+ * then it is called again, with nothing more to submit once the kernel has
+ * taken the entry, until the completion is there. */
 static ssize_t uring_rw_once(struct uring *u, int fd, int write_it, void *buf, size_t len,
 			     off_t off)
 {
@@ -78,16 +80,20 @@ static ssize_t uring_rw_once(struct uring *u, int fd, int write_it, void *buf, s
 	e->off = (uint64_t)off;
 	u->sq_array[idx] = idx;
 	__atomic_store_n(u->sq_tail, tail + 1, __ATOMIC_RELEASE);
-	if (syscall(__NR_io_uring_enter, u->fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
-		return -errno;
 	unsigned head = *u->cq_head;
-	if (head == __atomic_load_n(u->cq_tail, __ATOMIC_ACQUIRE))
-		return -EAGAIN;
+	while (head == __atomic_load_n(u->cq_tail, __ATOMIC_ACQUIRE)) {
+		unsigned todo = tail + 1 - __atomic_load_n(u->sq_head, __ATOMIC_ACQUIRE);
+		if (syscall(__NR_io_uring_enter, u->fd, todo, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0 &&
+		    errno != EINTR && errno != EAGAIN)
+			return -errno;
+	}
 	ssize_t res = u->cqes[head & *u->cq_mask].res;
 	__atomic_store_n(u->cq_head, head + 1, __ATOMIC_RELEASE);
 	return res;
 }
 
+/* ... and one the block layer could not take at once (a polled request is
+ * REQ_NOWAIT: no free tag) completes with -EAGAIN and is submitted again. */
 static ssize_t uring_rw(struct uring *u, int fd, int write_it, void *buf, size_t len, off_t off)
 {
 	ssize_t r;
