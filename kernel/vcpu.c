@@ -261,6 +261,10 @@ static bool __attribute__((noinline)) mmio_load_fast(struct vcpu *v)
 
 static bool __attribute__((noinline)) mmio_store_fast(struct vcpu *v)
 {
+	/* The assembly tier stood down after a store it could not read
+	 * (switch.S: fast_fetch_fault); this one is the C tier's. */
+	if (__builtin_expect(v->fast_disarmed != 0, 0))
+		vcpu_fast_init(v);
 	return mmio_fast(v, true);
 }
 

@@ -350,9 +350,9 @@ static u64 vcpu_exits(const struct vcpu *v, int cause)
 {
 	u64 n = v->exits[cause];
 	if (cause == EXC_LOAD_GUEST_PAGE_FAULT)
-		n += v->fast_uart_exits[0];
+		n += v->fast_uart_exits[0] + v->fast_plic_exits[0];
 	else if (cause == EXC_STORE_GUEST_PAGE_FAULT)
-		n += v->fast_uart_exits[1];
+		n += v->fast_uart_exits[1] + v->fast_plic_exits[1];
 	return n;
 }
 
@@ -377,6 +377,15 @@ void vm_print_stats(struct vm *vm)
 		}
 	}
 	kprintf("%s (total %lu)\n", line, total);
+	u64 tier[2] = {0};
+	for (int i = 0; i < vm->nvcpus; i++) {
+		const struct vcpu *v = &vm->vcpus[i];
+		tier[0] += v->fast_uart_exits[0] + v->fast_uart_exits[1];
+		tier[1] += v->fast_plic_exits[0] + v->fast_plic_exits[1];
+	}
+	if (tier[0] || tier[1])
+		kprintf("rvhv: vm '%s' of those, the assembly tier answered %lu UART and %lu PLIC "
+			"accesses\n", vm->cfg->name, tier[0], tier[1]);
 	if (vm->cfg->boot == BOOT_MACHINE) {
 		u64 e[4] = {0};
 		for (int i = 0; i < vm->nvcpus; i++)
@@ -389,9 +398,13 @@ void vm_print_stats(struct vm *vm)
 	for (int i = 0; i < vm->bus.n; i++) {
 		const struct mmio_region *r = &vm->bus.regions[i];
 		u64 count = r->count;
-		if (r->dev == vm->uart)
-			for (int k = 0; k < vm->nvcpus; k++)
-				count += vm->vcpus[k].fast_uart_exits[0] + vm->vcpus[k].fast_uart_exits[1];
+		for (int k = 0; k < vm->nvcpus; k++) {
+			const struct vcpu *v = &vm->vcpus[k];
+			if (r->dev == vm->uart)
+				count += v->fast_uart_exits[0] + v->fast_uart_exits[1];
+			if (r->dev == vm->plic)
+				count += v->fast_plic_exits[0] + v->fast_plic_exits[1];
+		}
 		kprintf("rvhv: vm '%s' device %s@0x%lx: %lu accesses\n", vm->cfg->name, r->name,
 			r->base, count);
 	}

@@ -95,6 +95,19 @@ struct vcpu {
 	u64 fast_sbi;            /* bit 0: SBI calls may be answered there; bit 1: Sstc */
 	u64 fast_uart_exits[2];  /* device loads and stores answered there */
 	u64 fast_sbi_base[SBI_BASE_FIDS]; /* sbi_base_fixed's answers */
+	/* The vPLIC's claim/complete register of this vCPU's S-mode context
+	 * (vdev/plic.h) at GPA fast_plic_word * 4 (1 << 62: none). */
+	u64 fast_plic_word;
+	struct plic *fast_plic;
+	struct spinlock *fast_plic_lock; /* &vm->dev_lock */
+	u32 *fast_plic_enable;   /* the context's enable words */
+	u64 fast_plic_ctx;       /* the context: 2 * id + 1 */
+	u64 fast_plic_end;       /* 4 * the words of sources */
+	u64 fast_plic_load_tab;  /* write_rd_plic: rd = the claimed ID */
+	u64 fast_plic_store_tab; /* read_rs2_plic: the completed ID */
+	u64 fast_plic_exits[2];  /* claims and completions answered there */
+	u64 fast_disarmed;       /* the tier stood down (switch.S: fast_fetch_fault) */
+	u64 fast_pc;             /* the PLIC part's instruction, while sepc is past it */
 
 	struct vm *vm;
 	int id; /* the guest's hart ID */

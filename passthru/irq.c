@@ -128,6 +128,14 @@ static void host_complete(struct forward *f)
 		*reg(REG_CLAIM(f->context)) = f->src;
 }
 
+bool irq_vm_forwards(const struct vm *vm)
+{
+	for (int i = 0; i < nfwd; i++)
+		if (fwd[i].vm == vm)
+			return true;
+	return false;
+}
+
 void irq_guest_complete(struct vm *vm, u32 line)
 {
 	for (int i = 0; i < nfwd; i++) {

@@ -24,6 +24,8 @@ int irq_forward(struct vm *vm, u32 host_src, u32 line, char *err, size_t errlen)
 void irq_hart_init(void);
 /* A supervisor external interrupt on this hart: claim and forward. */
 void irq_handle_host(void);
+/* Whether some host source is forwarded to vm. */
+bool irq_vm_forwards(const struct vm *vm);
 /* The guest completed vPLIC source `line` (vPLIC callback; dev_lock held). */
 void irq_guest_complete(struct vm *vm, u32 line);
 /* The VM resets: complete what its guest will never complete now. */

@@ -25,7 +25,20 @@
 #define VCPU_FAST_SBI 400
 #define VCPU_FAST_UART_EXITS 408
 #define VCPU_FAST_SBI_BASE 424
-#define VCPU_SBI_EXITS 1376 /* exits[EXC_ECALL_VS] */
+#define VCPU_FAST_PLIC_WORD 480
+#define VCPU_FAST_PLIC 488
+#define VCPU_FAST_PLIC_LOCK 496
+#define VCPU_FAST_PLIC_ENABLE 504
+#define VCPU_FAST_PLIC_CTX 512
+#define VCPU_FAST_PLIC_END 520
+#define VCPU_FAST_PLIC_LOAD_TAB 528
+#define VCPU_FAST_PLIC_STORE_TAB 536
+#define VCPU_FAST_PLIC_EXITS 544
+#define VCPU_FAST_DISARMED 560
+#define VCPU_FAST_PC 568
+#define VCPU_SBI_EXITS 1472 /* exits[EXC_ECALL_VS] */
+#define VCPU_VSEIP 648
+#define VCPU_HVIP_SEIP 649
 
 /* scause values (csr.h's EXC_*, which is C only) */
 #define EXC_ECALL_FROM_VS 10
@@ -36,6 +49,18 @@
 #define UART16550_LSR 3
 #define UART16550_SCR 5
 #define UART16550_RX_COUNT 26
+
+/* struct plic (vdev/plic.h) */
+#define PLIC_S_NSOURCES 0
+#define PLIC_S_NCONTEXTS 4
+#define PLIC_S_PRIORITY 8
+#define PLIC_S_PENDING 520
+#define PLIC_S_LEVEL 536
+#define PLIC_S_CLAIMED 552
+#define PLIC_S_ENABLE 568 /* 16 bytes a context */
+#define PLIC_S_THRESHOLD 824
+#define PLIC_S_EIP 888
+#define PLIC_S_QEMU_GATEWAY 904
 
 /* struct console_line (kernel/console.h) */
 #define CONSOLE_LOCK 0

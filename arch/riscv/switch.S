@@ -79,11 +79,12 @@ vcpu_enter:
 	/*
 	 * An exit.  Two tiers answer the hottest exits without a world switch.
 	 *
-	 * The assembly tier, below, saves t0-t3 only: an SBI BASE query, SBI
+	 * The assembly tier, below, saves t0-t2 only: an SBI BASE query, SBI
 	 * set_timer with Sstc, and the console UART's side-effect-free
 	 * registers (LSR and SCR loads, SCR and THR stores) while its model is
-	 * in a plain state.  Anything it is unsure of goes on to the C tier
-	 * with nothing changed.
+	 * in a plain state; and, saving a1-a7 as well, the vPLIC's claim and
+	 * completion in the vCPU's own S-mode context.  Anything it is unsure
+	 * of goes on to the C tier with nothing changed.
 	 *
 	 * The C tier saves what C code may clobber (the caller-saved
 	 * registers, sp and tp; rvhv never uses gp), with sepc and scause, and
@@ -263,7 +264,7 @@ fast_load:
 	ld	t0, VCPU_FAST_UART_WORD(a0)
 	sub	t1, t1, t0
 	sltiu	t1, t1, 2
-	beqz	t1, fast_bail_t1
+	beqz	t1, plic_load
 	sd	t2, VCPU_REG(7)(a0)
 	ld	t0, VCPU_FAST_IN(a0)
 	lw	t1, 0(t0)
@@ -325,6 +326,23 @@ fast_bail_t1:
 	j	exit_c
 
 /*
+ * A store's instruction, read with HLVX under fast_fetch_fault: t0 = its
+ * low half (opcode, funct3), t1 = its high half (rs2); t2 saved first.
+ * `hi` labels the second read, which fast_fetch_fault must know.
+ */
+	.macro	fetch_store hi
+	sd	t2, VCPU_REG(7)(a0)
+	ld	t2, VCPU_FAST_FAULT(a0)
+	csrrw	t2, stvec, t2
+	csrr	t0, sepc
+	addi	t1, t0, 2
+	hlvx.hu	t0, (t0)
+\hi:
+	hlvx.hu	t1, (t1)
+	csrw	stvec, t2
+	.endm
+
+/*
  * A store to a device: sb to the console UART's SCR, or to its THR while
  * the model says a THR write would only transmit (tx_only).  Such a byte
  * goes straight to the physical UART: this tier does it only when the
@@ -338,16 +356,8 @@ fast_store:
 	ld	t0, VCPU_FAST_UART_WORD(a0)
 	sub	t1, t1, t0
 	sltiu	t1, t1, 2
-	beqz	t1, fast_bail_t1
-	sd	t2, VCPU_REG(7)(a0)
-	ld	t2, VCPU_FAST_FAULT(a0)
-	csrrw	t2, stvec, t2
-	csrr	t0, sepc
-	addi	t1, t0, 2
-	hlvx.hu	t0, (t0)
-fast_store_fetch_hi:
-	hlvx.hu	t1, (t1)
-	csrw	stvec, t2
+	beqz	t1, plic_store
+	fetch_store fast_store_fetch_hi
 	ld	t2, VCPU_FAST_STORE_MASK(a0)
 	and	t2, t0, t2
 	addi	t2, t2, -0x23			/* sb */
@@ -406,6 +416,321 @@ fast_unlock_bail:
 	j	fast_bail
 
 /*
+ * The vPLIC's claim (lw) and completion (sw) in this vCPU's own S-mode
+ * context, at GPA fast_plic_word * 4: vdev/plic.c's plic_claim and
+ * plic_complete, with the same state, under the VM's device lock (taken,
+ * not waited for).  A change of this context's notification (EIP) is this
+ * vCPU's hvip.VSEIP, set here as plic_set_eip and the C tier's sync would;
+ * a change of another context's goes to the C tier, the model as it was.
+ * They save a1-a7 as well.  In the claim: a1 = the model, a2 = our enable
+ * words, a3 = 4 * the word scanned, a4/a5 = the best source and its
+ * priority, a6 = the best priority among the others.
+ */
+	.macro	plic_save
+	.irp	r, 11, 12, 13, 14, 15, 16, 17
+	sd	x\r, VCPU_REG(\r)(a0)
+	.endr
+	.endm
+
+	/* the lock's release, and a1-a7 as the guest had them */
+	.macro	plic_unlock_restore
+	ld	t2, VCPU_FAST_PLIC_LOCK(a0)
+	amoswap.w.rl zero, zero, (t2)
+	.irp	r, 11, 12, 13, 14, 15, 16, 17
+	ld	x\r, VCPU_REG(\r)(a0)
+	.endr
+	.endm
+
+	/* sepc past the instruction (t1 = its length), the old one kept in
+	 * fast_pc for a bail (plic_bail_pc) */
+	.macro	plic_advance
+	csrr	t2, sepc
+	sd	t2, VCPU_FAST_PC(a0)
+	add	t2, t2, t1
+	csrw	sepc, t2
+	.endm
+
+	/* t0 = the instruction's low half: compressed, on to \compressed;
+	 * else a bail unless its opcode is \opcode with funct3 2 (a word).
+	 * \tmp and \cmp are clobbered (\cmp may be t0). */
+	.macro	plic_insn tmp, cmp, opcode, compressed
+	andi	\tmp, t0, 3
+	addi	\tmp, \tmp, -3
+	bnez	\tmp, \compressed
+	ld	\tmp, VCPU_FAST_STORE_MASK(a0)	/* 0x707f: opcode and funct3 */
+	and	\tmp, t0, \tmp
+	lui	\cmp, 2
+	addi	\cmp, \cmp, \opcode
+	bne	\tmp, \cmp, fast_bail
+	.endm
+
+	/*
+	 * t0 = a compressed instruction of quadrant 0: a bail unless its funct3
+	 * and quadrant bits, (t0 & 0xe003), are \match << 12; else
+	 * \reg = (8 + its rd' or rs2') * 8, \len = 2, and on to \go.
+	 */
+	.macro	plic_compressed match, reg, len, go
+	li	t1, 0xe003
+	and	t1, t0, t1
+	lui	t2, \match
+	bne	t1, t2, fast_bail
+	slli	\reg, t0, 1
+	andi	\reg, \reg, 7 << 3
+	addi	\reg, \reg, 8 << 3
+	li	\len, 2
+	j	\go
+	.endm
+
+	/* count it in fast_plic_exits[i] */
+	.macro	plic_count i
+	ld	t2, VCPU_FAST_PLIC_EXITS + 8 * \i(a0)
+	addi	t2, t2, 1
+	sd	t2, VCPU_FAST_PLIC_EXITS + 8 * \i(a0)
+	.endm
+
+	/* this context's EIP (t1 = 0 or 1, t2 = its byte in the model) is
+	 * this vCPU's VSEIP */
+	.macro	plic_tell_vseip
+	sb	t1, 0(t2)
+	sb	t1, VCPU_VSEIP(a0)
+	sb	t1, VCPU_HVIP_SEIP(a0)
+	slli	t1, t1, 10
+	li	t2, 1 << 10			/* hvip.VSEIP */
+	csrc	hvip, t2
+	csrs	hvip, t1
+	.endm
+
+plic_load:
+	csrr	t1, htval
+	ld	t0, VCPU_FAST_PLIC_WORD(a0)
+	bne	t1, t0, fast_bail_t1
+	sd	t2, VCPU_REG(7)(a0)
+	ld	t2, VCPU_FAST_FAULT(a0)
+	csrrw	t2, stvec, t2
+	csrr	t0, sepc
+	hlvx.hu	t0, (t0)
+	csrw	stvec, t2
+	plic_insn t1, t2, 0x03, plic_load_c	/* lw, or c.lw */
+	srli	t0, t0, 7 - 3			/* rd * 8 */
+	andi	t0, t0, 31 << 3
+	li	t1, 4
+plic_load_go:					/* t0 = rd * 8, t1 = the length */
+	plic_advance
+	ld	t2, VCPU_FAST_PLIC_LOCK(a0)
+	amoswap.w.aq t1, t2, (t2)
+	bnez	t1, plic_bail_pc
+	plic_save
+	ld	a1, VCPU_FAST_PLIC(a0)
+	ld	a2, VCPU_FAST_PLIC_ENABLE(a0)
+	li	a3, 0
+	li	a4, 0
+	li	a5, 0
+	li	a6, 0
+1:	add	t1, a1, a3			/* plic_best(p, c, 0, false) */
+	lwu	t2, PLIC_S_CLAIMED(t1)
+	lwu	t1, PLIC_S_PENDING(t1)
+	not	t2, t2
+	and	t1, t1, t2
+	add	t2, a2, a3
+	lwu	t2, 0(t2)
+	and	t1, t1, t2			/* claimable sources of the word */
+	bnez	t1, 3f
+2:	addi	a3, a3, 4
+	ld	t2, VCPU_FAST_PLIC_END(a0)
+	bltu	a3, t2, 1b
+	j	plic_claim
+3:	neg	t2, t1
+	and	t2, t2, t1			/* the lowest one ... */
+	xor	t1, t1, t2			/* ... taken out */
+	li	a7, 0x077cb531			/* its index (plic.c: lowest_bit) */
+	mulw	t2, t2, a7
+	srliw	t2, t2, 27
+	la	a7, plic_bit_index
+	add	t2, t2, a7
+	lbu	t2, 0(t2)
+	slli	a7, a3, 3
+	add	t2, t2, a7			/* the source */
+	slli	a7, t2, 2
+	add	a7, a7, a1
+	lwu	a7, PLIC_S_PRIORITY(a7)
+	bgtu	a7, a5, 4f			/* ties: the lowest ID */
+	bleu	a7, a6, 5f
+	mv	a6, a7
+	j	5f
+4:	mv	a6, a5
+	mv	a5, a7
+	mv	a4, t2
+5:	bnez	t1, 3b
+	j	2b
+
+plic_claim:					/* a4 = the source, or none */
+	beqz	a4, plic_load_done
+	srli	t1, a4, 5
+	slli	t1, t1, 2
+	add	a3, a1, t1			/* p + 4 * its word */
+	li	a7, 1
+	sllw	a7, a7, a4			/* its bit */
+	lw	t1, PLIC_S_PENDING(a3)
+	xor	t1, t1, a7
+	sw	t1, PLIC_S_PENDING(a3)
+	lw	t1, PLIC_S_CLAIMED(a3)
+	or	t1, t1, a7
+	sw	t1, PLIC_S_CLAIMED(a3)
+	/* plic_update: only contexts notified that enable the source can
+	 * change (to not notified) */
+	ld	a2, VCPU_FAST_PLIC_CTX(a0)
+	lwu	a5, PLIC_S_NCONTEXTS(a1)
+	li	t2, 0
+6:	beq	t2, a2, 7f
+	add	t1, a1, t2
+	lbu	t1, PLIC_S_EIP(t1)
+	beqz	t1, 7f
+	slli	t1, t2, 4
+	add	t1, t1, a3
+	lw	t1, PLIC_S_ENABLE(t1)
+	and	t1, t1, a7
+	bnez	t1, plic_claim_undo		/* another vCPU's: the C tier */
+7:	addi	t2, t2, 1
+	bltu	t2, a5, 6b
+	slli	t1, a2, 2			/* ours: is another above the threshold? */
+	add	t1, t1, a1
+	lwu	t1, PLIC_S_THRESHOLD(t1)
+	sltu	t1, t1, a6
+	add	t2, a1, a2
+	addi	t2, t2, PLIC_S_EIP
+	lbu	a5, 0(t2)
+	beq	a5, t1, plic_load_done
+	plic_tell_vseip
+plic_load_done:					/* x[rd] = a4 */
+	mv	t1, a4
+	plic_unlock_restore
+	plic_count 0
+	ld	t2, VCPU_FAST_PLIC_LOAD_TAB(a0)
+	add	t0, t0, t2
+	jr	t0				/* write_rd_plic, then fast_return */
+
+plic_claim_undo:				/* a3 = p + 4 * word, a7 = the bit */
+	lw	t1, PLIC_S_PENDING(a3)
+	or	t1, t1, a7
+	sw	t1, PLIC_S_PENDING(a3)
+	lw	t1, PLIC_S_CLAIMED(a3)
+	xor	t1, t1, a7
+	sw	t1, PLIC_S_CLAIMED(a3)
+plic_bail:
+	plic_unlock_restore
+plic_bail_pc:					/* sepc back at the instruction */
+	ld	t2, VCPU_FAST_PC(a0)
+	csrw	sepc, t2
+	j	fast_bail
+
+plic_load_c:					/* c.lw (quadrant 0, funct3 2): rd' */
+	plic_compressed 4, t0, t1, plic_load_go
+
+plic_store:
+	csrr	t1, htval
+	ld	t0, VCPU_FAST_PLIC_WORD(a0)
+	bne	t1, t0, fast_bail_t1
+	fetch_store plic_store_fetch_hi
+	plic_insn t2, t0, 0x23, plic_store_c	/* sw, or c.sw */
+	srli	t1, t1, 4 - 3			/* rs2 * 8 */
+	andi	t1, t1, 31 << 3
+	li	t0, 4
+plic_store_go:					/* t1 = rs2 * 8, t0 = the length */
+	csrr	t2, sepc
+	sd	t2, VCPU_FAST_PC(a0)
+	add	t2, t2, t0
+	csrw	sepc, t2
+	ld	t2, VCPU_FAST_PLIC_STORE_TAB(a0)
+	add	t1, t1, t2
+	jr	t1				/* read_rs2_plic */
+plic_store_value:				/* t0 = x[rs2] */
+	ld	t2, VCPU_FAST_PLIC_LOCK(a0)
+	amoswap.w.aq t1, t2, (t2)
+	bnez	t1, plic_bail_pc
+	plic_save
+	ld	a1, VCPU_FAST_PLIC(a0)
+	slli	t0, t0, 32
+	srli	t0, t0, 32			/* the source: sw stores 32 bits */
+	beqz	t0, plic_store_done		/* plic_complete's checks */
+	lwu	t1, PLIC_S_NSOURCES(a1)
+	bgtu	t0, t1, plic_store_done
+	srli	t1, t0, 5
+	slli	a2, t1, 2			/* 4 * its word */
+	add	a3, a1, a2			/* p + 4 * its word */
+	li	a7, 1
+	sllw	a7, a7, t0			/* its bit */
+	ld	t1, VCPU_FAST_PLIC_ENABLE(a0)
+	add	t1, t1, a2
+	lw	t1, 0(t1)
+	and	t1, t1, a7
+	beqz	t1, plic_store_done		/* not enabled for us */
+	lw	t1, PLIC_S_CLAIMED(a3)
+	and	t2, t1, a7
+	beqz	t2, plic_store_done		/* not claimed */
+	xor	t1, t1, a7
+	sw	t1, PLIC_S_CLAIMED(a3)
+	lw	a4, PLIC_S_PENDING(a3)		/* as it was, for an undo */
+	lbu	t1, PLIC_S_QEMU_GATEWAY(a1)
+	bnez	t1, 1f
+	lw	t1, PLIC_S_LEVEL(a3)		/* the spec's gateway: */
+	and	t1, t1, a7
+	or	t1, t1, a4			/* a line still high pends again */
+	sw	t1, PLIC_S_PENDING(a3)
+1:	lw	t1, PLIC_S_PENDING(a3)
+	and	t1, t1, a7
+	beqz	t1, plic_store_done		/* nothing to notify */
+	/* plic_update: contexts not notified that enable the source below
+	 * its priority are now */
+	slli	t1, t0, 2
+	add	t1, t1, a1
+	lwu	t0, PLIC_S_PRIORITY(t1)
+	ld	a2, VCPU_FAST_PLIC_CTX(a0)
+	lwu	a5, PLIC_S_NCONTEXTS(a1)
+	li	a6, 0				/* ours is */
+	li	t2, 0
+6:	add	t1, a1, t2
+	lbu	t1, PLIC_S_EIP(t1)
+	bnez	t1, 7f
+	slli	t1, t2, 4
+	add	t1, t1, a3
+	lw	t1, PLIC_S_ENABLE(t1)
+	and	t1, t1, a7
+	beqz	t1, 7f
+	slli	t1, t2, 2
+	add	t1, t1, a1
+	lwu	t1, PLIC_S_THRESHOLD(t1)
+	bleu	t0, t1, 7f
+	bne	t2, a2, plic_complete_undo	/* another vCPU's: the C tier */
+	li	a6, 1
+7:	addi	t2, t2, 1
+	bltu	t2, a5, 6b
+	beqz	a6, plic_store_done
+	add	t2, a1, a2
+	addi	t2, t2, PLIC_S_EIP
+	li	t1, 1
+	plic_tell_vseip
+plic_store_done:
+	plic_unlock_restore
+	plic_count 1
+	j	fast_return
+
+plic_store_c:					/* c.sw (quadrant 0, funct3 6): rs2' */
+	plic_compressed 0xc, t1, t0, plic_store_go
+
+plic_complete_undo:				/* a4 = the pending word as it was */
+	sw	a4, PLIC_S_PENDING(a3)
+	lw	t1, PLIC_S_CLAIMED(a3)
+	or	t1, t1, a7
+	sw	t1, PLIC_S_CLAIMED(a3)
+	j	plic_bail
+
+	.section .rodata
+plic_bit_index:					/* plic.c's lowest_bit table */
+	.byte	0, 1, 28, 2, 29, 14, 24, 3, 30, 22, 20, 15, 25, 17, 4, 8
+	.byte	31, 27, 13, 23, 21, 19, 16, 7, 26, 12, 18, 6, 11, 5, 10, 9
+	.text
+
+/*
  * stvec while the tier reads the guest's instruction with HLVX: the read
  * faulted (another vCPU of the guest unmapped the code page meanwhile).
  * The guest is put back as it trapped and re-executes the instruction,
@@ -421,8 +746,19 @@ fast_fetch_fault:
 	csrr	t0, stval
 	csrr	t1, sepc
 	la	t2, fast_store_fetch_hi
+	beq	t1, t2, 2f
+	la	t2, plic_store_fetch_hi
 	bne	t1, t2, 1f
-	addi	t0, t0, -2
+2:	addi	t0, t0, -2
+	/* The upper half of what may be a compressed store at the end of
+	 * a page: the store, re-executed, would only fault here again.  The
+	 * tier stands down until the C tier, which fetches it right, has
+	 * taken an exit (vcpu_exit_fast: vcpu_fast_init again). */
+	li	t1, 1
+	sd	t1, VCPU_FAST_DISARMED(a0)
+	slli	t1, t1, 62
+	sd	t1, VCPU_FAST_UART_WORD(a0)
+	sd	t1, VCPU_FAST_PLIC_WORD(a0)
 1:	csrw	sepc, t0
 	csrr	t0, hstatus
 	ori	t0, t0, 0x80			/* SPV */
@@ -438,7 +774,7 @@ fast_fetch_fault:
  * two 4-byte instructions, indexed by register number.  t0-t2 and a0 are
  * in their slots or sscratch.
  */
-	.macro	rd_entry r
+	.macro	rd_entry r, next
 	.if \r == 5 || \r == 6 || \r == 7
 	sd	t1, VCPU_REG(\r)(a0)
 	.elseif \r == 10
@@ -446,10 +782,10 @@ fast_fetch_fault:
 	.else
 	mv	x\r, t1
 	.endif
-	j	fast_load_done
+	j	\next
 	.endm
 
-	.macro	rs2_entry r
+	.macro	rs2_entry r, next
 	.if \r == 5 || \r == 6 || \r == 7
 	ld	t0, VCPU_REG(\r)(a0)
 	.elseif \r == 10
@@ -457,29 +793,40 @@ fast_fetch_fault:
 	.else
 	mv	t0, x\r
 	.endif
-	j	fast_store_value
+	j	\next
+	.endm
+
+	/* write_rd_<name>: x[rd] = t1, then to next */
+	.macro	rd_table name, next
+	.globl	write_rd_\name, write_rd_\name\()_end
+write_rd_\name:
+	j	\next			/* x0 */
+	nop
+	.irp r, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+	rd_entry \r, \next
+	.endr
+write_rd_\name\()_end:
+	.endm
+
+	/* read_rs2_<name>: t0 = x[rs2], then to next */
+	.macro	rs2_table name, next
+	.globl	read_rs2_\name, read_rs2_\name\()_end
+read_rs2_\name:
+	li	t0, 0			/* x0 */
+	j	\next
+	.irp r, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+	rs2_entry \r, \next
+	.endr
+read_rs2_\name\()_end:
 	.endm
 
 	.option push
 	.option norvc
 	.option norelax
-	.globl write_rd_table, write_rd_table_end
-write_rd_table:
-	j	fast_load_done		/* x0 */
-	nop
-	.irp r, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
-	rd_entry \r
-	.endr
-write_rd_table_end:
-
-	.globl read_rs2_table, read_rs2_table_end
-read_rs2_table:
-	li	t0, 0			/* x0 */
-	j	fast_store_value
-	.irp r, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
-	rs2_entry \r
-	.endr
-read_rs2_table_end:
+	rd_table table, fast_load_done
+	rs2_table table, fast_store_value
+	rd_table plic, fast_return
+	rs2_table plic, plic_store_value
 	.option pop
 
 /*

@@ -8,6 +8,8 @@
 #include "kernel/hart.h"
 #include "kernel/lib.h"
 #include "kernel/vdev.h"
+#include "passthru/irq.h"
+#include "vdev/plic.h"
 #include "vdev/uart16550.h"
 
 #include <stddef.h>
@@ -38,6 +40,34 @@ _Static_assert(offsetof(struct vcpu, fast_sbi) == VCPU_FAST_SBI, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, fast_uart_exits) == VCPU_FAST_UART_EXITS, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, fast_sbi_base) == VCPU_FAST_SBI_BASE, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, exits) + 8 * EXC_ECALL_VS == VCPU_SBI_EXITS, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_plic_word) == VCPU_FAST_PLIC_WORD, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_plic) == VCPU_FAST_PLIC, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_plic_lock) == VCPU_FAST_PLIC_LOCK, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_plic_enable) == VCPU_FAST_PLIC_ENABLE, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_plic_ctx) == VCPU_FAST_PLIC_CTX, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_plic_end) == VCPU_FAST_PLIC_END, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_plic_load_tab) == VCPU_FAST_PLIC_LOAD_TAB, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_plic_store_tab) == VCPU_FAST_PLIC_STORE_TAB,
+	       "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_plic_exits) == VCPU_FAST_PLIC_EXITS, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_disarmed) == VCPU_FAST_DISARMED, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_pc) == VCPU_FAST_PC, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, vseip) == VCPU_VSEIP && sizeof(bool) == 1, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, hvip_seip) == VCPU_HVIP_SEIP, "vcpu layout");
+_Static_assert(VCPU_SBI_EXITS < 2048 && VCPU_HVIP_SEIP < 2048,
+	       "vcpu: the tier's offsets are 12-bit immediates");
+_Static_assert(offsetof(struct plic, nsources) == PLIC_S_NSOURCES &&
+		       offsetof(struct plic, ncontexts) == PLIC_S_NCONTEXTS &&
+		       offsetof(struct plic, priority) == PLIC_S_PRIORITY &&
+		       offsetof(struct plic, pending) == PLIC_S_PENDING &&
+		       offsetof(struct plic, level) == PLIC_S_LEVEL &&
+		       offsetof(struct plic, claimed) == PLIC_S_CLAIMED &&
+		       offsetof(struct plic, enable) == PLIC_S_ENABLE &&
+		       sizeof(((struct plic *)0)->enable[0]) == 16 &&
+		       offsetof(struct plic, threshold) == PLIC_S_THRESHOLD &&
+		       offsetof(struct plic, eip) == PLIC_S_EIP &&
+		       offsetof(struct plic, qemu_gateway) == PLIC_S_QEMU_GATEWAY,
+	       "plic layout");
 _Static_assert(EXC_ECALL_FROM_VS == EXC_ECALL_VS && EXC_LOAD_GPF == EXC_LOAD_GUEST_PAGE_FAULT &&
 		       EXC_STORE_GPF == EXC_STORE_GUEST_PAGE_FAULT,
 	       "scause values");
@@ -52,7 +82,36 @@ _Static_assert(offsetof(struct vm, in_tail) == offsetof(struct vm, in_head) + 4,
 
 /* Labels of arch/riscv/switch.S that the assembly tier finds in struct vcpu. */
 extern const char fast_fetch_fault[], write_rd_table[], write_rd_table_end[], read_rs2_table[],
-	read_rs2_table_end[];
+	read_rs2_table_end[], write_rd_plic[], write_rd_plic_end[], read_rs2_plic[],
+	read_rs2_plic_end[];
+
+/*
+ * The vPLIC part of the tier: the claim/complete register of the vCPU's
+ * S-mode context (2 * id + 1), in a VM whose completions concern the model
+ * alone (no forwarded interrupt waits for one: passthru/irq.c) and whose
+ * device lock the tier can take with its address's low word (spinlock.h:
+ * any nonzero word holds it).
+ */
+static void fast_plic_init(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	struct plic *p = vm->plic;
+	u64 c = 2 * (u64)v->id + 1;
+	v->fast_plic_word = 1UL << 62; /* none */
+	if (!p || c >= p->ncontexts || irq_vm_forwards(vm) || (u32)(uintptr_t)&vm->dev_lock == 0)
+		return;
+	for (int i = 0; i < vm->bus.n; i++)
+		if (vm->bus.regions[i].dev == p)
+			v->fast_plic_word = (vm->bus.regions[i].base + PLIC_CONTEXT +
+					     PLIC_CONTEXT_STRIDE * c + 4) >> 2;
+	v->fast_plic = p;
+	v->fast_plic_lock = &vm->dev_lock;
+	v->fast_plic_enable = p->enable[c];
+	v->fast_plic_ctx = c;
+	v->fast_plic_end = 4 * (p->nsources / 32 + 1);
+	v->fast_plic_load_tab = (u64)write_rd_plic;
+	v->fast_plic_store_tab = (u64)read_rs2_plic;
+}
 
 /*
  * What guest_exit's assembly tier needs, per vCPU.  The UART part only for
@@ -63,7 +122,8 @@ extern const char fast_fetch_fault[], write_rd_table[], write_rd_table_end[], re
 void vcpu_fast_init(struct vcpu *v)
 {
 	if (write_rd_table_end - write_rd_table != 32 * 8 ||
-	    read_rs2_table_end - read_rs2_table != 32 * 8)
+	    read_rs2_table_end - read_rs2_table != 32 * 8 ||
+	    write_rd_plic_end - write_rd_plic != 32 * 8 || read_rs2_plic_end - read_rs2_plic != 32 * 8)
 		panic("switch.S: a register table is not 32 entries of 8 bytes");
 	if ((u32)(uintptr_t)&console_line == 0) /* the tier locks it with that word */
 		panic("switch.S: console_line's address has a zero low word");
@@ -86,6 +146,8 @@ void vcpu_fast_init(struct vcpu *v)
 	v->fast_console = &console_line;
 	v->fast_sbi = (v->machine ? 0 : 1) | (hart_features.sstc ? 2 : 0);
 	sbi_base_fixed(v->fast_sbi_base);
+	fast_plic_init(v);
+	v->fast_disarmed = 0;
 }
 
 
