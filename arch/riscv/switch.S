@@ -258,6 +258,16 @@ sbi_done:					/* a1 set; a0 = 0: success */
  * register is the low bits of stval (the guest's address and the GPA
  * share the page offset).
  */
+	/* t0 = the low half of a load's instruction (opcode, rd, funct3),
+	 * read with HLVX under fast_fetch_fault; t2 is clobbered */
+	.macro	fetch_load
+	ld	t2, VCPU_FAST_FAULT(a0)
+	csrrw	t2, stvec, t2
+	csrr	t0, sepc
+	hlvx.hu	t0, (t0)
+	csrw	stvec, t2
+	.endm
+
 fast_load:
 	sd	t1, VCPU_REG(6)(a0)
 	csrr	t1, htval			/* GPA >> 2 */
@@ -270,11 +280,7 @@ fast_load:
 	lw	t1, 0(t0)
 	lw	t0, 4(t0)
 	bne	t0, t1, fast_bail
-	ld	t2, VCPU_FAST_FAULT(a0)
-	csrrw	t2, stvec, t2
-	csrr	t0, sepc
-	hlvx.hu	t0, (t0)
-	csrw	stvec, t2
+	fetch_load
 	ld	t1, VCPU_FAST_LOAD_MASK(a0)
 	and	t1, t0, t1
 	addi	t1, t1, -0x03			/* lb or lbu */
@@ -441,12 +447,12 @@ fast_unlock_bail:
 	.endr
 	.endm
 
-	/* sepc past the instruction (t1 = its length), the old one kept in
+	/* sepc past the instruction (\len = its length), the old one kept in
 	 * fast_pc for a bail (plic_bail_pc) */
-	.macro	plic_advance
+	.macro	plic_advance len
 	csrr	t2, sepc
 	sd	t2, VCPU_FAST_PC(a0)
-	add	t2, t2, t1
+	add	t2, t2, \len
 	csrw	sepc, t2
 	.endm
 
@@ -505,17 +511,13 @@ plic_load:
 	ld	t0, VCPU_FAST_PLIC_WORD(a0)
 	bne	t1, t0, fast_bail_t1
 	sd	t2, VCPU_REG(7)(a0)
-	ld	t2, VCPU_FAST_FAULT(a0)
-	csrrw	t2, stvec, t2
-	csrr	t0, sepc
-	hlvx.hu	t0, (t0)
-	csrw	stvec, t2
+	fetch_load
 	plic_insn t1, t2, 0x03, plic_load_c	/* lw, or c.lw */
 	srli	t0, t0, 7 - 3			/* rd * 8 */
 	andi	t0, t0, 31 << 3
 	li	t1, 4
 plic_load_go:					/* t0 = rd * 8, t1 = the length */
-	plic_advance
+	plic_advance t1
 	ld	t2, VCPU_FAST_PLIC_LOCK(a0)
 	amoswap.w.aq t1, t2, (t2)
 	bnez	t1, plic_bail_pc
@@ -636,10 +638,7 @@ plic_store:
 	andi	t1, t1, 31 << 3
 	li	t0, 4
 plic_store_go:					/* t1 = rs2 * 8, t0 = the length */
-	csrr	t2, sepc
-	sd	t2, VCPU_FAST_PC(a0)
-	add	t2, t2, t0
-	csrw	sepc, t2
+	plic_advance t0
 	ld	t2, VCPU_FAST_PLIC_STORE_TAB(a0)
 	add	t1, t1, t2
 	jr	t1				/* read_rs2_plic */
@@ -753,7 +752,8 @@ fast_fetch_fault:
 	/* The upper half of what may be a compressed store at the end of
 	 * a page: the store, re-executed, would only fault here again.  The
 	 * tier stands down until the C tier, which fetches it right, has
-	 * taken an exit (vcpu_exit_fast: vcpu_fast_init again). */
+	 * taken a store (kernel/vcpu.c: mmio_store_fast calls
+	 * vcpu_fast_init again). */
 	li	t1, 1
 	sd	t1, VCPU_FAST_DISARMED(a0)
 	slli	t1, t1, 62
