@@ -26,6 +26,8 @@ void *memmove(void *dst, const void *src, size_t n);
 
 /* A u64 that may alias any other type, as the bytes of a buffer do. */
 typedef u64 __attribute__((may_alias)) word;
+typedef u32 __attribute__((may_alias)) word32;
+typedef u16 __attribute__((may_alias)) word16;
 
 #define WSIZE 8
 #define UNROLL (8 * WSIZE)
@@ -86,6 +88,20 @@ void *memcpy(void *dst, const void *src, size_t n)
 {
 	u8 *d = dst;
 	const u8 *s = src;
+	/* One naturally aligned value of 2, 4 or 8 bytes (a device register's,
+	 * a descriptor field) is one load and one store, not a byte loop. */
+	if (n == WSIZE && ((uintptr_t)d | (uintptr_t)s) % WSIZE == 0) {
+		*(word *)d = *(const word *)s;
+		return dst;
+	}
+	if (n == 4 && ((uintptr_t)d | (uintptr_t)s) % 4 == 0) {
+		*(word32 *)d = *(const word32 *)s;
+		return dst;
+	}
+	if (n == 2 && ((uintptr_t)d | (uintptr_t)s) % 2 == 0) {
+		*(word16 *)d = *(const word16 *)s;
+		return dst;
+	}
 	if (n >= 2 * WSIZE) {
 		for (; (uintptr_t)d % WSIZE; n--)
 			*d++ = *s++;
