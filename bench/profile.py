@@ -6,6 +6,7 @@ order, the code it ran, one line per run of instructions in one function or
 assembly label, then the totals per function.
 
   bench/profile.py GROUP LOOP [--iteration N] [--native] [--keep-log]
+  bench/profile.py GROUP --at FUNCTION [...]
 
 e.g. `bench/profile.py mmio lw` (a virtio-mmio register read, the general
 path), `bench/profile.py plic claim`, `bench/profile.py uart lbu`,
@@ -17,6 +18,10 @@ runs the same guest on QEMU + OpenSBI without rvhv.  Needs `make
 bench-build`; the log (about 2 GB for a group) is deleted afterwards unless
 --keep-log.  The count is the one -icount gives `make bench`: every
 instruction the hart retires from the loop's instruction to its next turn.
+With --at, an iteration runs from one call of bench.elf's FUNCTION to the
+next instead: `bench/profile.py blk --at virtq_chain --iteration 1500` is a
+4 KiB read from the host backend's disk (bench.c: 1,024 requests a
+pattern, the host disk's first).
 """
 import argparse
 import re
@@ -120,7 +125,9 @@ def iteration(log, body, n):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("group", help="a bench.elf group: sbi uart mmio plic timer irq")
-    ap.add_argument("loop", help="the loop in bench/guests/loops.S, without loop_")
+    ap.add_argument("loop", nargs="?", help="the loop in bench/guests/loops.S, without loop_")
+    ap.add_argument("--at", metavar="FUNCTION",
+                    help="count iterations at this bench.elf function instead of a loop")
     ap.add_argument("--iteration", type=int, default=1000)
     ap.add_argument("--native", action="store_true", help="QEMU + OpenSBI, no rvhv")
     ap.add_argument("--keep-log", action="store_true")
@@ -128,7 +135,15 @@ def main():
     OUT.mkdir(parents=True, exist_ok=True)
     bench.LOGS.mkdir(parents=True, exist_ok=True)
     guest_elf = bench.OUT / "bench.elf"
-    body = loop_body(guest_elf, args.loop)
+    if args.at:
+        body = dict((n, a) for a, n in symbols(guest_elf)).get(args.at)
+        if body is None:
+            sys.exit(f"profile: no {args.at} in {guest_elf}")
+        what = args.at
+    elif args.loop:
+        body, what = loop_body(guest_elf, args.loop), f"loop_{args.loop}"
+    else:
+        ap.error("name a LOOP or --at FUNCTION")
     log = OUT / f"{args.group}{'-native' if args.native else ''}.trace"
     try:
         trace(args.group, args.native, log)
@@ -149,9 +164,9 @@ def main():
             runs[-1][2] += 1
         else:
             runs.append([domain, name, 1])
-    print(f"loop_{args.loop}, group {args.group}, iteration {args.iteration}"
+    print(f"{what}, group {args.group}, iteration {args.iteration}"
           f"{' (native)' if args.native else ''}: {len(steps)} instructions "
-          f"(the loop's own: {sum(1 for _, f in steps if f == guest_flags)})")
+          f"(the guest's: {sum(1 for _, f in steps if f == guest_flags)})")
     for domain, name, count in runs:
         print(f"  {count:5d}  {domain:7s}  {name}")
     totals = Counter()

@@ -91,17 +91,25 @@ bool vm_ram_fault(struct vm *vm, u64 gpa)
 	return true;
 }
 
+/* vm_gpa_to_ptr's other case, out of line so that the usual one needs no
+ * stack frame. */
+static void *__attribute__((noinline)) gpa_to_ptr_prepare(struct vm *vm, u64 off, u64 len)
+{
+	ram_prepare(vm, off, len);
+	return (void *)(uintptr_t)(vm->ram_hpa + off);
+}
+
 void *vm_gpa_to_ptr(struct vm *vm, u64 gpa, u64 len)
 {
 	u64 base = vm->cfg->mem_base, size = vm->cfg->mem_size;
 	u64 off = gpa - base;
 	if (gpa < base || off > size || len > size - off)
 		return NULL;
-	/* On the way of every virtqueue access: one check for the usual range
+	/* On the way of every virtio buffer: one check for the usual range
 	 * inside one chunk that is in use already. */
 	u64 c = off / RAM_CHUNK;
 	if (len && (c != (off + len - 1) / RAM_CHUNK || !chunk_ready(vm, c)))
-		ram_prepare(vm, off, len);
+		return gpa_to_ptr_prepare(vm, off, len);
 	return (void *)(uintptr_t)(vm->ram_hpa + off);
 }
 

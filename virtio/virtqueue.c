@@ -86,9 +86,10 @@ static void desc_load(const u8 *p, struct vq_desc *d)
 	d->next = (u16)(hi >> 48);
 }
 
-int vq_check(const struct virtq *q, const struct vq_mem *m)
+int vq_check(struct virtq *q, const struct vq_mem *m)
 {
 	u32 num = q->num;
+	u8 *desc, *avail, *used;
 
 	/* "Queue Size value is always a power of 2" (§2.7) */
 	if (num == 0 || num > VQ_MAX_SIZE || (num & (num - 1)))
@@ -96,9 +97,14 @@ int vq_check(const struct virtq *q, const struct vq_mem *m)
 	/* §2.7 "Driver Requirements: Virtqueues": desc 16, avail 2, used 4 */
 	if (!IS_ALIGNED(q->desc, 16) || !IS_ALIGNED(q->avail, 2) || !IS_ALIGNED(q->used, 4))
 		return VQ_ERR_ALIGN;
-	if (!map_range(m, q->desc, VQ_DESC_SIZE(num)) || !map_range(m, q->avail, VQ_AVAIL_SIZE(num)) ||
-	    !map_range(m, q->used, VQ_USED_SIZE(num)))
+	desc = map_range(m, q->desc, VQ_DESC_SIZE(num));
+	avail = map_range(m, q->avail, VQ_AVAIL_SIZE(num));
+	used = map_range(m, q->used, VQ_USED_SIZE(num));
+	if (!desc || !avail || !used)
 		return VQ_ERR_ADDR;
+	q->desc_p = desc;
+	q->avail_p = avail;
+	q->used_p = used;
 	return VQ_OK;
 }
 
@@ -181,7 +187,7 @@ static int walk_indirect(const struct virtq *q, const struct vq_mem *m, const st
  */
 static int walk_chain(const struct virtq *q, const struct vq_mem *m, u16 head, struct vq_req *req)
 {
-	const u8 *table = map_range(m, q->desc, VQ_DESC_SIZE(q->num));
+	const u8 *table = q->desc_p;
 	struct vq_desc d;
 	u16 i = head;
 
@@ -231,10 +237,10 @@ static void publish_avail_event(const struct virtq *q, u8 *used)
 
 bool vq_pending(const struct virtq *q, const struct vq_mem *m)
 {
+	(void)m;
 	if (!q->ready)
 		return false;
-	u8 *avail = map_range(m, q->avail, VQ_AVAIL_SIZE(q->num));
-	return avail && rd16(avail, AVAIL_IDX) != q->last_avail;
+	return q->avail_p && rd16(q->avail_p, AVAIL_IDX) != q->last_avail;
 }
 
 int vq_pop(struct virtq *q, const struct vq_mem *m, struct vq_req *req)
@@ -245,8 +251,8 @@ int vq_pop(struct virtq *q, const struct vq_mem *m, struct vq_req *req)
 
 	if (!q->ready)
 		return VQ_EMPTY;
-	avail = map_range(m, q->avail, VQ_AVAIL_SIZE(q->num));
-	used = map_range(m, q->used, VQ_USED_SIZE(q->num));
+	avail = q->avail_p;
+	used = q->used_p;
 	if (!avail || !used)
 		return VQ_ERR_ADDR;
 	idx = rd16(avail, AVAIL_IDX);
@@ -275,10 +281,11 @@ void vq_push(struct virtq *q, const struct vq_mem *m, u16 head, u32 written)
 	u8 *used;
 	u64 e;
 
+	(void)m;
 	/* A stopped queue's memory is the driver's again: never write it. */
 	if (!q->ready)
 		return;
-	used = map_range(m, q->used, VQ_USED_SIZE(q->num));
+	used = q->used_p;
 	if (!used)
 		return;
 	e = USED_RING(q->used_idx & (q->num - 1));
@@ -301,9 +308,10 @@ bool vq_need_interrupt(const struct virtq *q, const struct vq_mem *m, u16 old_us
 	const u8 *avail;
 	u16 used_event;
 
+	(void)m;
 	if (!q->ready || q->used_idx == old_used_idx)
 		return false;
-	avail = map_range(m, q->avail, VQ_AVAIL_SIZE(q->num));
+	avail = q->avail_p;
 	if (!avail)
 		return false;
 	/* Our used->idx store before the driver's flags or used_event: the
@@ -324,10 +332,11 @@ void vq_set_notifications(struct virtq *q, const struct vq_mem *m, bool enable)
 {
 	u8 *used;
 
+	(void)m;
 	q->no_notify = !enable;
 	if (!q->ready)
 		return;
-	used = map_range(m, q->used, VQ_USED_SIZE(q->num));
+	used = q->used_p;
 	if (!used)
 		return;
 	if (q->event_idx) {

@@ -25,7 +25,9 @@
 /* Access to guest memory. */
 struct vq_mem {
 	/* Host pointer to [gpa, gpa + len) in guest RAM, or NULL when any of
-	 * it lies outside (len may be 0). */
+	 * it lies outside (len may be 0).  What it maps stays mapped, at the
+	 * same host address, while the memory exists: vq_check maps the rings
+	 * once, and the queue keeps their pointers. */
 	void *(*map)(void *ctx, u64 gpa, u64 len);
 	void *ctx;
 };
@@ -49,6 +51,7 @@ struct virtq {
 	u16 num;               /* queue size: a power of two, 1..VQ_MAX_SIZE */
 	bool ready;            /* checked by vq_check and enabled: vq_pop works */
 	u64 desc, avail, used; /* guest-physical addresses of the three parts */
+	u8 *desc_p, *avail_p, *used_p; /* their host addresses, set by vq_check */
 	u16 last_avail;        /* next avail ring entry the device will take */
 	u16 used_idx;          /* the device's copy of used->idx */
 	bool event_idx;        /* VIRTIO_F_EVENT_IDX negotiated */
@@ -93,9 +96,12 @@ enum vq_error {
 /*
  * Check a queue before enabling it: the size, the alignment of the three
  * parts (desc 16, avail 2, used 4: §2.7) and that each lies in guest RAM.
- * Returns VQ_OK or a VQ_ERR_*.
+ * Returns VQ_OK or a VQ_ERR_*.  On VQ_OK the three parts' host addresses
+ * are in desc_p, avail_p and used_p, which every ring access then uses
+ * (one map each per request made the translation a fifth of a request's
+ * cost); the caller sets ready.
  */
-int vq_check(const struct virtq *q, const struct vq_mem *m);
+int vq_check(struct virtq *q, const struct vq_mem *m);
 
 /*
  * Take the next available chain into *req.  Returns VQ_OK, VQ_EMPTY (also

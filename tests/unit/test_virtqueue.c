@@ -72,9 +72,18 @@ static u32 *g32(u64 gpa)
 	return g(gpa);
 }
 
+/* A queue of num entries at DESC, AVAIL, USED, not checked yet. */
+static void queue_at(u16 num)
+{
+	q = (struct virtq){.num = num, .desc = DESC, .avail = AVAIL, .used = USED};
+}
+
+/* A queue as the transport enables one: vq_check, then ready. */
 static void use_queue(u16 num)
 {
-	q = (struct virtq){.num = num, .ready = true, .desc = DESC, .avail = AVAIL, .used = USED};
+	queue_at(num);
+	assert_int_equal(vq_check(&q, &mem), VQ_OK);
+	q.ready = true;
 }
 
 static int setup(void **state)
@@ -154,10 +163,43 @@ static void pop_fails(int err)
 static void test_check_ok(void **state)
 {
 	assert_int_equal(vq_check(&q, &mem), VQ_OK);
-	use_queue(1);
+	queue_at(1);
 	assert_int_equal(vq_check(&q, &mem), VQ_OK);
-	use_queue(VQ_MAX_SIZE);
+	queue_at(VQ_MAX_SIZE);
 	assert_int_equal(vq_check(&q, &mem), VQ_OK);
+}
+
+/* The rings' host addresses are kept from the check, for every access. */
+static void test_check_maps_rings(void **state)
+{
+	queue_at(8);
+	assert_int_equal(vq_check(&q, &mem), VQ_OK);
+	assert_ptr_equal(q.desc_p, g(DESC));
+	assert_ptr_equal(q.avail_p, g(AVAIL));
+	assert_ptr_equal(q.used_p, g(USED));
+	/* a failed check leaves a queue without them */
+	queue_at(8);
+	q.used = RAM_BASE + RAM_SIZE - 64;
+	assert_int_equal(vq_check(&q, &mem), VQ_ERR_ADDR);
+	assert_null(q.desc_p);
+	assert_null(q.used_p);
+}
+
+/* A queue made ready without the check (a caller's bug) is an address
+ * error, never a dereference of its missing pointers. */
+static void test_ready_unchecked(void **state)
+{
+	queue_at(8);
+	q.ready = true;
+	set_desc(0, BUF, 8, 0, 0);
+	offer(0);
+	assert_false(vq_pending(&q, &mem));
+	assert_int_equal(vq_pop(&q, &mem, &req), VQ_ERR_ADDR);
+	vq_push(&q, &mem, 0, 8);
+	assert_int_equal(q.used_idx, 0);
+	assert_false(vq_need_interrupt(&q, &mem, 0));
+	vq_set_notifications(&q, &mem, false);
+	assert_int_equal(used_idx(), 0);
 }
 
 static void test_check_num(void **state)
@@ -165,7 +207,7 @@ static void test_check_num(void **state)
 	static const u16 bad[] = {0, 3, 12, 1000, 2 * VQ_MAX_SIZE, 0x8000};
 
 	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
-		use_queue(bad[i]);
+		queue_at(bad[i]);
 		assert_int_equal(vq_check(&q, &mem), VQ_ERR_NUM);
 	}
 }
@@ -174,14 +216,14 @@ static void test_check_align(void **state)
 {
 	q.desc = DESC + 8;
 	assert_int_equal(vq_check(&q, &mem), VQ_ERR_ALIGN);
-	use_queue(8);
+	queue_at(8);
 	q.avail = AVAIL + 1;
 	assert_int_equal(vq_check(&q, &mem), VQ_ERR_ALIGN);
-	use_queue(8);
+	queue_at(8);
 	q.used = USED + 2;
 	assert_int_equal(vq_check(&q, &mem), VQ_ERR_ALIGN);
 	/* the minimum alignments themselves are fine */
-	use_queue(8);
+	queue_at(8);
 	q.avail = AVAIL + 2;
 	q.used = USED + 4;
 	assert_int_equal(vq_check(&q, &mem), VQ_OK);
@@ -191,18 +233,18 @@ static void test_check_addr(void **state)
 {
 	q.desc = RAM_BASE - 16;
 	assert_int_equal(vq_check(&q, &mem), VQ_ERR_ADDR);
-	use_queue(8);
+	queue_at(8);
 	q.desc = 0;
 	assert_int_equal(vq_check(&q, &mem), VQ_ERR_ADDR);
 	/* the used ring (70 bytes for num 8) runs past the end of RAM */
-	use_queue(8);
+	queue_at(8);
 	q.used = RAM_BASE + RAM_SIZE - 64;
 	assert_int_equal(vq_check(&q, &mem), VQ_ERR_ADDR);
 	/* ... but fits exactly when it ends at the end */
 	q.used = RAM_BASE + RAM_SIZE - 72;
 	assert_int_equal(vq_check(&q, &mem), VQ_OK);
 	/* an avail ring whose end wraps around the address space */
-	use_queue(8);
+	queue_at(8);
 	q.avail = ~0ULL - 1;
 	assert_int_equal(vq_check(&q, &mem), VQ_ERR_ADDR);
 }
@@ -761,6 +803,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_check_ok),
+		T(test_check_maps_rings),
+		T(test_ready_unchecked),
 		T(test_check_num),
 		T(test_check_align),
 		T(test_check_addr),
