@@ -144,6 +144,10 @@ def main():
         body, what = loop_body(guest_elf, args.loop), f"loop_{args.loop}"
     else:
         ap.error("name a LOOP or --at FUNCTION")
+    host = "opensbi" if args.native else "rvhv"
+    # the symbols of the binaries being run (a rebuild meanwhile would shift them)
+    names = {"guest": Namer(symbols(guest_elf)),
+             host: Namer(symbols(FIRMWARE if args.native else bench.B / "rvhv.elf"))}
     log = OUT / f"{args.group}{'-native' if args.native else ''}.trace"
     try:
         trace(args.group, args.native, log)
@@ -153,9 +157,6 @@ def main():
             path.unlink(missing_ok=True)
         if not args.keep_log:
             log.unlink(missing_ok=True)
-    host = "opensbi" if args.native else "rvhv"
-    names = {"guest": Namer(symbols(guest_elf)),
-             host: Namer(symbols(FIRMWARE if args.native else bench.B / "rvhv.elf"))}
     runs = []  # [domain, name, count]
     for pc, flags in steps:
         domain = "guest" if flags == guest_flags else host
