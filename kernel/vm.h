@@ -102,7 +102,7 @@ struct vcpu {
 	struct spinlock *fast_plic_lock; /* &vm->dev_lock */
 	u32 *fast_plic_enable;   /* the context's enable words */
 	u64 fast_plic_ctx;       /* the context: 2 * id + 1 */
-	u64 fast_plic_end;       /* 4 * the words of sources */
+	const u32 *fast_plic_end; /* the context's enable_end (plic.h) */
 	u64 fast_plic_load_tab;  /* write_rd_plic: rd = the claimed ID */
 	u64 fast_plic_store_tab; /* read_rs2_plic: the completed ID */
 	u64 fast_plic_exits[2];  /* claims and completions answered there */

@@ -55,12 +55,6 @@ static u32 lowest_bit(u32 bits)
 	return index[(u32)((bits & -bits) * 0x077cb531u) >> 27];
 }
 
-/* The words of bits that hold sources 1..nsources. */
-static u32 plic_words(const struct plic *p)
-{
-	return p->nsources / 32 + 1;
-}
-
 /*
  * The highest-priority source pending and enabled for context c whose
  * priority exceeds floor; ties go to the lowest ID ("Interrupt Identifiers").
@@ -72,7 +66,7 @@ static inline __attribute__((always_inline)) u32 plic_best(const struct plic *p,
 {
 	u32 best = 0, best_prio = floor;
 
-	for (u32 w = 0; w < plic_words(p); w++) {
+	for (u32 w = 0; w < p->enable_end[c] / 4; w++) {
 		/* A request made while its source is in service (QEMU's gateway)
 		 * waits for the completion. */
 		u32 bits = p->pending[w] & ~p->claimed[w] & p->enable[c][w];
@@ -185,6 +179,10 @@ static void plic_enable(struct plic *p, u64 c, u64 w, struct mmio_access *acc)
 		return;
 	if (acc->write) {
 		p->enable[c][w] = acc->value & source_mask(p, w);
+		u32 end = PLIC_WORDS;
+		while (end > 0 && p->enable[c][end - 1] == 0)
+			end--;
+		p->enable_end[c] = 4 * end;
 		plic_update(p);
 	} else {
 		acc->value = p->enable[c][w];

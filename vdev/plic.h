@@ -58,6 +58,10 @@ struct plic {
 	 * real device's interrupt then). */
 	void (*completed)(void *ctx, u32 source);
 	void *ctx;
+	/* 4 * (the last of context c's enable words with a bit set, + 1):
+	 * where the scans of its sources stop (none for a context that
+	 * enables nothing, as the M-mode ones of S-mode guests) */
+	u32 enable_end[PLIC_MAX_CONTEXTS];
 };
 
 /*

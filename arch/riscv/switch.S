@@ -539,6 +539,7 @@ plic_load_go:					/* t0 = rd * 8, t1 = the length */
 	bnez	t1, 3f
 2:	addi	a3, a3, 4
 	ld	t2, VCPU_FAST_PLIC_END(a0)
+	lwu	t2, 0(t2)			/* the context's enable_end */
 	bltu	a3, t2, 1b
 	j	plic_claim
 3:	neg	t2, t1

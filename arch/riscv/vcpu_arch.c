@@ -108,7 +108,7 @@ static void fast_plic_init(struct vcpu *v)
 	v->fast_plic_lock = &vm->dev_lock;
 	v->fast_plic_enable = p->enable[c];
 	v->fast_plic_ctx = c;
-	v->fast_plic_end = 4 * (p->nsources / 32 + 1);
+	v->fast_plic_end = &p->enable_end[c];
 	v->fast_plic_load_tab = (u64)write_rd_plic;
 	v->fast_plic_store_tab = (u64)read_rs2_plic;
 }

@@ -71,6 +71,15 @@ static void check_state(const struct plic *p)
 		for (u32 c = 0; c < PLIC_MAX_CONTEXTS; c++)
 			CHECK(!(p->enable[c][w] & none));
 	}
+	/* Each context's scans stop right after its last enable bit. */
+	for (u32 c = 0; c < PLIC_MAX_CONTEXTS; c++) {
+		u32 end = p->enable_end[c];
+
+		CHECK(end % 4 == 0 && end <= 4 * PLIC_WORDS);
+		CHECK(end == 0 || p->enable[c][end / 4 - 1] != 0);
+		for (u32 w = end / 4; w < PLIC_WORDS; w++)
+			CHECK(p->enable[c][w] == 0);
+	}
 }
 
 /* An offset in one of the register blocks, or anywhere. */
