@@ -91,6 +91,8 @@ int vq_check(struct virtq *q, const struct vq_mem *m)
 	u32 num = q->num;
 	u8 *desc, *avail, *used;
 
+	q->desc_p = q->avail_p = q->used_p = NULL; /* until this check passes */
+
 	/* "Queue Size value is always a power of 2" (§2.7) */
 	if (num == 0 || num > VQ_MAX_SIZE || (num & (num - 1)))
 		return VQ_ERR_NUM;

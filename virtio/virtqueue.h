@@ -97,7 +97,7 @@ enum vq_error {
  * Check a queue before enabling it: the size, the alignment of the three
  * parts (desc 16, avail 2, used 4: §2.7) and that each lies in guest RAM.
  * Returns VQ_OK or a VQ_ERR_*.  On VQ_OK the three parts' host addresses
- * are in desc_p, avail_p and used_p, which every ring access then uses
+ * are in desc_p, avail_p and used_p (otherwise they are NULL), which every ring access then uses
  * (one map each per request made the translation a fifth of a request's
  * cost); the caller sets ready.
  */
