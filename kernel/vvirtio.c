@@ -86,13 +86,13 @@ bool vm_virtio_poll(struct vm *vm)
 		for (int n = 0; n < vv->t.num_queues; n++) {
 			struct virtq *q = &vv->t.vq[n];
 			/* Unlocked peek; everything is checked again under the lock. */
-			if (!q->ready || (q->no_notify && !vq_pending(q, &vv->t.mem)))
+			if (!q->ready || (q->no_notify && !vq_pending(q)))
 				continue;
 			spin_lock(&vm->dev_lock);
 			if (virtio_mmio_queue_live(&vv->t, n)) {
 				if (!q->no_notify)
-					vq_set_notifications(q, &vv->t.mem, false);
-				if (vq_pending(q, &vv->t.mem)) {
+					vq_set_notifications(q, false);
+				if (vq_pending(q)) {
 					vv->t.ops->notify(vv, n);
 					worked = true;
 				}

@@ -121,10 +121,10 @@ static void blk_notify(void *dev, int queue)
 	u16 old = q->used_idx;
 	int r;
 	while ((r = vq_pop(q, &b->t.mem, &req)) == VQ_OK)
-		vq_push(q, &b->t.mem, req.head, handle(b, &req));
+		vq_push(q, req.head, handle(b, &req));
 	if (r != VQ_EMPTY)
 		virtio_mmio_fail(&b->t, vq_strerror(r));
-	if (q->used_idx != old && vq_need_interrupt(q, &b->t.mem, old))
+	if (q->used_idx != old && vq_need_interrupt(q, old))
 		virtio_mmio_notify_used(&b->t);
 }
 

@@ -79,7 +79,7 @@ static void queue_enable(struct virtio_mmio *t, struct virtq *q)
 	q->ready = true;
 	/* A polling device's choice outlives resets: apply it to the new ring. */
 	if (q->no_notify)
-		vq_set_notifications(q, &t->mem, false);
+		vq_set_notifications(q, false);
 }
 
 /*

@@ -162,11 +162,11 @@ static void transmit(struct virtio_net *n)
 			n->tx_frames++;
 			switch_frame(n, frame, len);
 		}
-		vq_push(q, &n->t.mem, req.head, 0);
+		vq_push(q, req.head, 0);
 	}
 	if (e != VQ_EMPTY)
 		virtio_mmio_fail(&n->t, vq_strerror(e));
-	if (q->used_idx != old && vq_need_interrupt(q, &n->t.mem, old))
+	if (q->used_idx != old && vq_need_interrupt(q, old))
 		virtio_mmio_notify_used(&n->t);
 }
 
@@ -201,9 +201,9 @@ void net_deliver(struct virtio_net *n)
 		n->in_head = (n->in_head + 1) % NET_INBOUND;
 		__atomic_store_n(&n->in_count, n->in_count - 1, __ATOMIC_RELEASE);
 		spin_unlock(&n->in_lock);
-		vq_push(q, &n->t.mem, req.head, written);
+		vq_push(q, req.head, written);
 	}
-	if (q->used_idx != old && vq_need_interrupt(q, &n->t.mem, old))
+	if (q->used_idx != old && vq_need_interrupt(q, old))
 		virtio_mmio_notify_used(&n->t);
 }
 

@@ -26,10 +26,10 @@ static void rng_notify(void *dev, int queue)
 	u16 old = q->used_idx;
 	int e;
 	while ((e = vq_pop(q, &r->t.mem, &req)) == VQ_OK)
-		vq_push(q, &r->t.mem, req.head, handle(r, &req));
+		vq_push(q, req.head, handle(r, &req));
 	if (e != VQ_EMPTY)
 		virtio_mmio_fail(&r->t, vq_strerror(e));
-	if (q->used_idx != old && vq_need_interrupt(q, &r->t.mem, old))
+	if (q->used_idx != old && vq_need_interrupt(q, old))
 		virtio_mmio_notify_used(&r->t);
 }
 

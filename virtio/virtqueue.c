@@ -237,9 +237,8 @@ static void publish_avail_event(const struct virtq *q, u8 *used)
 	vq_mb();
 }
 
-bool vq_pending(const struct virtq *q, const struct vq_mem *m)
+bool vq_pending(const struct virtq *q)
 {
-	(void)m;
 	if (!q->ready)
 		return false;
 	return q->avail_p && rd16(q->avail_p, AVAIL_IDX) != q->last_avail;
@@ -278,12 +277,11 @@ int vq_pop(struct virtq *q, const struct vq_mem *m, struct vq_req *req)
 	return VQ_OK;
 }
 
-void vq_push(struct virtq *q, const struct vq_mem *m, u16 head, u32 written)
+void vq_push(struct virtq *q, u16 head, u32 written)
 {
 	u8 *used;
 	u64 e;
 
-	(void)m;
 	/* A stopped queue's memory is the driver's again: never write it. */
 	if (!q->ready)
 		return;
@@ -305,12 +303,11 @@ void vq_push(struct virtq *q, const struct vq_mem *m, u16 head, u32 written)
  * writes used ring entry used_event, i.e. when used_event is one of the
  * entries old_used_idx .. used_idx - 1 just written (mod 65536).
  */
-bool vq_need_interrupt(const struct virtq *q, const struct vq_mem *m, u16 old_used_idx)
+bool vq_need_interrupt(const struct virtq *q, u16 old_used_idx)
 {
 	const u8 *avail;
 	u16 used_event;
 
-	(void)m;
 	if (!q->ready || q->used_idx == old_used_idx)
 		return false;
 	avail = q->avail_p;
@@ -330,11 +327,10 @@ bool vq_need_interrupt(const struct virtq *q, const struct vq_mem *m, u16 old_us
  * 0 or VIRTQ_USED_F_NO_NOTIFY; with it, flags stays 0 (the device MUST)
  * and avail_event says when to notify next.
  */
-void vq_set_notifications(struct virtq *q, const struct vq_mem *m, bool enable)
+void vq_set_notifications(struct virtq *q, bool enable)
 {
 	u8 *used;
 
-	(void)m;
 	q->no_notify = !enable;
 	if (!q->ready)
 		return;

@@ -114,14 +114,14 @@ int vq_pop(struct virtq *q, const struct vq_mem *m, struct vq_req *req);
 
 /* Return chain `head` with `written` bytes written to its writable part,
  * and publish it by advancing used->idx after a barrier (§2.7.8). */
-void vq_push(struct virtq *q, const struct vq_mem *m, u16 head, u32 written);
+void vq_push(struct virtq *q, u16 head, u32 written);
 
 /*
  * Whether the driver wants a used buffer notification for the entries
  * pushed since used_idx was old_used_idx: VIRTQ_AVAIL_F_NO_INTERRUPT, or
  * used_event with event_idx (§2.7.7).
  */
-bool vq_need_interrupt(const struct virtq *q, const struct vq_mem *m, u16 old_used_idx);
+bool vq_need_interrupt(const struct virtq *q, u16 old_used_idx);
 
 /*
  * Ask the driver for available buffer notifications (enable) or not, as a
@@ -129,11 +129,11 @@ bool vq_need_interrupt(const struct virtq *q, const struct vq_mem *m, u16 old_us
  * with event_idx.  A device re-enabling them must call vq_pop again
  * afterwards: a buffer added meanwhile came without a notification.
  */
-void vq_set_notifications(struct virtq *q, const struct vq_mem *m, bool enable);
+void vq_set_notifications(struct virtq *q, bool enable);
 
 /* Whether the driver has made buffers available that vq_pop has not taken
  * yet (one read of avail->idx): a poller's cheap check before it locks. */
-bool vq_pending(const struct virtq *q, const struct vq_mem *m);
+bool vq_pending(const struct virtq *q);
 
 /* A short description of a VQ_ERR_* value, for logs. */
 const char *vq_strerror(int err);

@@ -184,8 +184,8 @@ static void poll_queue(void *dev, int n)
 	if (!virtio_mmio_queue_live(t, n))
 		return;
 	if (!q->no_notify)
-		vq_set_notifications(q, &t->mem, false);
-	if (vq_pending(q, &t->mem))
+		vq_set_notifications(q, false);
+	if (vq_pending(q))
 		checked_notify(dev, n);
 }
 

@@ -90,7 +90,7 @@ static void check_req(const struct virtq *q, const struct vq_req *req)
 static bool do_pop(struct virtq *q, const struct vq_mem *m, struct vq_req *req)
 {
 	struct virtq old = *q;
-	bool pending = vq_pending(q, m);
+	bool pending = vq_pending(q);
 	int rc;
 
 	if (q->event_idx)
@@ -119,7 +119,7 @@ static void do_push(struct virtq *q, const struct vq_mem *m, u16 head, u32 writt
 
 	allow(q->used + 2, 2);
 	allow(e, 8);
-	vq_push(q, m, head, written);
+	vq_push(q, head, written);
 	CHECK(q->used_idx == (u16)(old + 1));
 	CHECK(ram16(q->used + 2) == q->used_idx);
 	CHECK(ram16(e) == head && ram16(e + 4) == (u16)written);
@@ -136,7 +136,7 @@ static void do_need_interrupt(const struct virtq *q, const struct vq_mem *m, u16
 		want = !(ram16(q->avail) & VIRTQ_AVAIL_F_NO_INTERRUPT);
 	else /* vring_need_event() of the spec's example code */
 		want = (u16)(q->used_idx - ev - 1) < (u16)(q->used_idx - old);
-	CHECK(vq_need_interrupt(q, m, old) == want);
+	CHECK(vq_need_interrupt(q, old) == want);
 }
 
 static void do_notifications(struct virtq *q, const struct vq_mem *m, bool enable)
@@ -145,7 +145,7 @@ static void do_notifications(struct virtq *q, const struct vq_mem *m, bool enabl
 
 	allow(q->used, 2);
 	allow(ev, 2);
-	vq_set_notifications(q, m, enable);
+	vq_set_notifications(q, enable);
 	CHECK(q->no_notify == !enable);
 	if (q->event_idx)
 		CHECK(ram16(ev) == (u16)(enable ? q->last_avail : q->last_avail - 1));
@@ -247,7 +247,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			do_notifications(&q, &m, arg & 1);
 			break;
 		case 5:
-			CHECK(vq_pending(&q, &m) == (ram16(q.avail + 2) != q.last_avail));
+			CHECK(vq_pending(&q) == (ram16(q.avail + 2) != q.last_avail));
 			break;
 		case 6:
 			driver_bump(&q, arg);

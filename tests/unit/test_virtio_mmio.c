@@ -302,8 +302,8 @@ static void blk_round_trip(u64 desc, u64 avail, u64 used)
 	assert_int_equal(req.out_len, 16);
 	assert_int_equal(req.in_len, 1025);
 	old = t.vq[0].used_idx;
-	vq_push(&t.vq[0], &t.mem, req.head, 1025);
-	assert_true(vq_need_interrupt(&t.vq[0], &t.mem, old));
+	vq_push(&t.vq[0], req.head, 1025);
+	assert_true(vq_need_interrupt(&t.vq[0], old));
 	virtio_mmio_notify_used(&t);
 	assert_true(rec.irq);
 
@@ -638,7 +638,7 @@ static void test_bad_ring(void **state)
 /* A polling device's choice not to be notified is applied to each new ring. */
 static void test_no_notify_survives(void **state)
 {
-	vq_set_notifications(&t.vq[0], &t.mem, false);
+	vq_set_notifications(&t.vq[0], false);
 	xv6_modern_init();
 	assert_int_equal(*g16(USED), VIRTQ_USED_F_NO_NOTIFY);
 	*g16(USED) = 0;
@@ -708,7 +708,7 @@ static void test_reset(void **state)
 	assert_int_equal(t.vq[0].num, 16);
 	assert_int_equal(t.vq[0].desc, 0);
 	/* a late completion on the old ring does not touch guest memory */
-	vq_push(&t.vq[0], &t.mem, 0, 1);
+	vq_push(&t.vq[0], 0, 1);
 	assert_int_equal(*g16(USED + 2), 1);
 	assert_int_equal(*g16(USED + 4 + 8), 0);
 	/* and the driver can start over */

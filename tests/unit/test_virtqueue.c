@@ -193,12 +193,12 @@ static void test_ready_unchecked(void **state)
 	q.ready = true;
 	set_desc(0, BUF, 8, 0, 0);
 	offer(0);
-	assert_false(vq_pending(&q, &mem));
+	assert_false(vq_pending(&q));
 	assert_int_equal(vq_pop(&q, &mem, &req), VQ_ERR_ADDR);
-	vq_push(&q, &mem, 0, 8);
+	vq_push(&q, 0, 8);
 	assert_int_equal(q.used_idx, 0);
-	assert_false(vq_need_interrupt(&q, &mem, 0));
-	vq_set_notifications(&q, &mem, false);
+	assert_false(vq_need_interrupt(&q, 0));
+	vq_set_notifications(&q, false);
 	assert_int_equal(used_idx(), 0);
 }
 
@@ -311,7 +311,7 @@ static void test_blk_chain(void **state)
 	/* the header was not written */
 	assert_memory_equal(g(BUF), hdr, 16);
 
-	vq_push(&q, &mem, req.head, 1025);
+	vq_push(&q, req.head, 1025);
 	assert_int_equal(used_idx(), 1);
 	assert_int_equal(q.used_idx, 1);
 	assert_int_equal(used_id(0), 5);
@@ -335,7 +335,7 @@ static void test_wraparound(void **state)
 		assert_int_equal(vq_pop(&q, &mem, &req), VQ_OK);
 		assert_int_equal(req.head, i);
 		assert_int_equal(req.segs[0].len, 0x10 + i);
-		vq_push(&q, &mem, req.head, 100 + i);
+		vq_push(&q, req.head, 100 + i);
 	}
 	assert_int_equal(vq_pop(&q, &mem, &req), VQ_EMPTY);
 	assert_int_equal(q.last_avail, 2);
@@ -675,8 +675,8 @@ static void test_indirect_too_long(void **state)
 
 static void test_push(void **state)
 {
-	vq_push(&q, &mem, 3, 0);
-	vq_push(&q, &mem, 6, 0x12345);
+	vq_push(&q, 3, 0);
+	vq_push(&q, 6, 0x12345);
 	assert_int_equal(used_idx(), 2);
 	assert_int_equal(used_id(0), 3);
 	assert_int_equal(used_len(0), 0);
@@ -687,7 +687,7 @@ static void test_push(void **state)
 static void test_push_not_ready(void **state)
 {
 	q.ready = false;
-	vq_push(&q, &mem, 3, 77);
+	vq_push(&q, 3, 77);
 	assert_int_equal(used_idx(), 0);
 	assert_int_equal(used_len(0), 0);
 	assert_int_equal(q.used_idx, 0);
@@ -695,15 +695,15 @@ static void test_push_not_ready(void **state)
 
 static void test_need_interrupt_flags(void **state)
 {
-	assert_false(vq_need_interrupt(&q, &mem, 0)); /* nothing pushed */
-	vq_push(&q, &mem, 0, 1);
-	assert_true(vq_need_interrupt(&q, &mem, 0));
+	assert_false(vq_need_interrupt(&q, 0)); /* nothing pushed */
+	vq_push(&q, 0, 1);
+	assert_true(vq_need_interrupt(&q, 0));
 	*g16(AVAIL) = VIRTQ_AVAIL_F_NO_INTERRUPT;
-	assert_false(vq_need_interrupt(&q, &mem, 0));
+	assert_false(vq_need_interrupt(&q, 0));
 	/* used_event means nothing without EVENT_IDX */
 	*g16(AVAIL) = 0;
 	*used_event() = 5;
-	assert_true(vq_need_interrupt(&q, &mem, 0));
+	assert_true(vq_need_interrupt(&q, 0));
 }
 
 static void test_need_interrupt_event_idx(void **state)
@@ -714,15 +714,15 @@ static void test_need_interrupt_event_idx(void **state)
 	*g16(AVAIL) = VIRTQ_AVAIL_F_NO_INTERRUPT; /* ignored with EVENT_IDX */
 	*used_event() = 2; /* interrupt when entry 2 is written */
 	for (u16 i = 0; i < 4; i++) {
-		vq_push(&q, &mem, i, 0);
-		assert_int_equal(vq_need_interrupt(&q, &mem, i), want[i]);
+		vq_push(&q, i, 0);
+		assert_int_equal(vq_need_interrupt(&q, i), want[i]);
 	}
 	/* a batch covering entry used_event */
 	*used_event() = 5;
-	vq_push(&q, &mem, 0, 0);
-	vq_push(&q, &mem, 1, 0);
-	assert_true(vq_need_interrupt(&q, &mem, 4));
-	assert_false(vq_need_interrupt(&q, &mem, 6)); /* nothing since 6 */
+	vq_push(&q, 0, 0);
+	vq_push(&q, 1, 0);
+	assert_true(vq_need_interrupt(&q, 4));
+	assert_false(vq_need_interrupt(&q, 6)); /* nothing since 6 */
 }
 
 static void test_need_interrupt_event_idx_wrap(void **state)
@@ -730,27 +730,27 @@ static void test_need_interrupt_event_idx_wrap(void **state)
 	q.event_idx = true;
 	q.used_idx = 65534;
 	*used_event() = 65535;
-	vq_push(&q, &mem, 0, 0);
-	assert_false(vq_need_interrupt(&q, &mem, 65534));
-	vq_push(&q, &mem, 1, 0);
-	assert_true(vq_need_interrupt(&q, &mem, 65535));
+	vq_push(&q, 0, 0);
+	assert_false(vq_need_interrupt(&q, 65534));
+	vq_push(&q, 1, 0);
+	assert_true(vq_need_interrupt(&q, 65535));
 	assert_int_equal(q.used_idx, 0);
 	/* a batch 65535 .. 1 across the wrap, waiting for entry 0 */
 	q.used_idx = 65535;
 	*used_event() = 0;
-	vq_push(&q, &mem, 0, 0);
-	vq_push(&q, &mem, 1, 0);
-	assert_true(vq_need_interrupt(&q, &mem, 65535));
+	vq_push(&q, 0, 0);
+	vq_push(&q, 1, 0);
+	assert_true(vq_need_interrupt(&q, 65535));
 	*used_event() = 2;
-	assert_false(vq_need_interrupt(&q, &mem, 65535));
+	assert_false(vq_need_interrupt(&q, 65535));
 }
 
 static void test_notifications_flags(void **state)
 {
-	vq_set_notifications(&q, &mem, false);
+	vq_set_notifications(&q, false);
 	assert_true(q.no_notify);
 	assert_int_equal(*g16(USED), VIRTQ_USED_F_NO_NOTIFY);
-	vq_set_notifications(&q, &mem, true);
+	vq_set_notifications(&q, true);
 	assert_false(q.no_notify);
 	assert_int_equal(*g16(USED), 0);
 }
@@ -760,7 +760,7 @@ static void test_notifications_flags(void **state)
 static void test_notifications_event_idx(void **state)
 {
 	q.event_idx = true;
-	vq_set_notifications(&q, &mem, true);
+	vq_set_notifications(&q, true);
 	assert_int_equal(avail_event(), 0);
 	for (u16 i = 0; i < 2; i++) {
 		set_desc(i, BUF, 4, 0, 0);
@@ -768,18 +768,18 @@ static void test_notifications_event_idx(void **state)
 		assert_int_equal(vq_pop(&q, &mem, &req), VQ_OK);
 		assert_int_equal(avail_event(), i + 1); /* follows last_avail */
 	}
-	vq_set_notifications(&q, &mem, false);
+	vq_set_notifications(&q, false);
 	assert_int_equal(avail_event(), 1); /* one behind: 65535 entries away */
 	offer(0);
 	assert_int_equal(vq_pop(&q, &mem, &req), VQ_OK);
 	assert_int_equal(avail_event(), 2);
-	vq_set_notifications(&q, &mem, true);
+	vq_set_notifications(&q, true);
 	assert_int_equal(avail_event(), 3);
 	assert_int_equal(*g16(USED), 0);
 	/* disabled at index 0 it wraps to 65535 */
 	use_queue(8);
 	q.event_idx = true;
-	vq_set_notifications(&q, &mem, false);
+	vq_set_notifications(&q, false);
 	assert_int_equal(avail_event(), 0xffff);
 }
 
