@@ -63,10 +63,10 @@ class Namer:
         return self.names[i] if i >= 0 else f"0x{pc:x}"
 
 
-def loop_body(elf, loop):
+def loop_body(elf, addrs, loop):
     """The address of loop_<loop>'s first timed instruction: the one after
-    its opening rdinstret."""
-    addr = dict((n, a) for a, n in symbols(elf)).get(f"loop_{loop}")
+    its opening rdinstret (addrs: elf's symbols by name)."""
+    addr = addrs.get(f"loop_{loop}")
     if addr is None:
         sys.exit(f"profile: no loop_{loop} in {elf}")
     dis = subprocess.run(["riscv64-unknown-elf-objdump", "-d", str(elf),
@@ -135,18 +135,20 @@ def main():
     OUT.mkdir(parents=True, exist_ok=True)
     bench.LOGS.mkdir(parents=True, exist_ok=True)
     guest_elf = bench.OUT / "bench.elf"
+    guest_syms = symbols(guest_elf)
+    guest_addrs = {n: a for a, n in guest_syms}
     if args.at:
-        body = dict((n, a) for a, n in symbols(guest_elf)).get(args.at)
+        body = guest_addrs.get(args.at)
         if body is None:
             sys.exit(f"profile: no {args.at} in {guest_elf}")
         what = args.at
     elif args.loop:
-        body, what = loop_body(guest_elf, args.loop), f"loop_{args.loop}"
+        body, what = loop_body(guest_elf, guest_addrs, args.loop), f"loop_{args.loop}"
     else:
         ap.error("name a LOOP or --at FUNCTION")
     host = "opensbi" if args.native else "rvhv"
     # the symbols of the binaries being run (a rebuild meanwhile would shift them)
-    names = {"guest": Namer(symbols(guest_elf)),
+    names = {"guest": Namer(guest_syms),
              host: Namer(symbols(FIRMWARE if args.native else bench.B / "rvhv.elf"))}
     log = OUT / f"{args.group}{'-native' if args.native else ''}.trace"
     try:
