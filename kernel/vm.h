@@ -101,7 +101,8 @@ struct vcpu {
 	struct plic *fast_plic;
 	struct spinlock *fast_plic_lock; /* &vm->dev_lock */
 	u32 *fast_plic_enable;   /* the context's enable words */
-	u64 fast_plic_ctx;       /* the context: 2 * id + 1 */
+	u32 fast_plic_ctx;       /* the context: 2 * id + 1 */
+	u32 fast_plic_others;    /* every context's bit but its own (plic.h: enabling) */
 	const u32 *fast_plic_end; /* the context's enable_end (plic.h) */
 	u64 fast_plic_load_tab;  /* write_rd_plic: rd = the claimed ID */
 	u64 fast_plic_store_tab; /* read_rs2_plic: the completed ID */

@@ -183,6 +183,10 @@ static void plic_enable(struct plic *p, u64 c, u64 w, struct mmio_access *acc)
 		while (end > 0 && p->enable[c][end - 1] == 0)
 			end--;
 		p->enable_end[c] = 4 * end;
+		if (end)
+			p->enabling |= 1u << c;
+		else
+			p->enabling &= ~(1u << c);
 		plic_update(p);
 	} else {
 		acc->value = p->enable[c][w];

@@ -62,6 +62,9 @@ struct plic {
 	 * where the scans of its sources stop (none for a context that
 	 * enables nothing, as the M-mode ones of S-mode guests) */
 	u32 enable_end[PLIC_MAX_CONTEXTS];
+	/* bit c: context c enables a source (enable_end[c] != 0).  A claim or
+	 * completion can change the notification of those contexts only. */
+	u32 enabling;
 };
 
 /*

@@ -29,7 +29,8 @@
 #define VCPU_FAST_PLIC 488
 #define VCPU_FAST_PLIC_LOCK 496
 #define VCPU_FAST_PLIC_ENABLE 504
-#define VCPU_FAST_PLIC_CTX 512
+#define VCPU_FAST_PLIC_CTX 512 /* u32 */
+#define VCPU_FAST_PLIC_OTHERS 516 /* u32 */
 #define VCPU_FAST_PLIC_END 520
 #define VCPU_FAST_PLIC_LOAD_TAB 528
 #define VCPU_FAST_PLIC_STORE_TAB 536
@@ -61,6 +62,7 @@
 #define PLIC_S_THRESHOLD 824
 #define PLIC_S_EIP 888
 #define PLIC_S_QEMU_GATEWAY 904
+#define PLIC_S_ENABLING 1000
 
 /* struct console_line (kernel/console.h) */
 #define CONSOLE_LOCK 0

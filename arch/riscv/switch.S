@@ -428,21 +428,26 @@ fast_unlock_bail:
  * not waited for).  A change of this context's notification (EIP) is this
  * vCPU's hvip.VSEIP, set here as plic_set_eip and the C tier's sync would;
  * a change of another context's goes to the C tier, the model as it was.
- * They save a1-a7 as well.  In the claim: a1 = the model, a2 = our enable
- * words, a3 = 4 * the word scanned, a4/a5 = the best source and its
- * priority, a6 = the best priority among the others.
+ * They save a1-a7 as well (plic_save).  In the claim: a1 = the model,
+ * a2 = our enable words, a3 = 4 * the word scanned, a4/a5 = the best
+ * source and its priority, a6 = the best priority among the others.
  */
-	.macro	plic_save
-	.irp	r, 11, 12, 13, 14, 15, 16, 17
+
+	/* the guest's x\regs into their slots: the claim saves a1-a7
+	 * (11-17); the completion a1-a4 and a7, and a5-a6 only when it looks
+	 * at the other contexts (plic_complete_others, which puts them back
+	 * unless it bails) */
+	.macro	plic_save regs:vararg
+	.irp	r, \regs
 	sd	x\r, VCPU_REG(\r)(a0)
 	.endr
 	.endm
 
-	/* the lock's release, and a1-a7 as the guest had them */
-	.macro	plic_unlock_restore
+	/* the lock's release, and x\regs as the guest had them */
+	.macro	plic_unlock_restore regs:vararg
 	ld	t2, VCPU_FAST_PLIC_LOCK(a0)
 	amoswap.w.rl zero, zero, (t2)
-	.irp	r, 11, 12, 13, 14, 15, 16, 17
+	.irp	r, \regs
 	ld	x\r, VCPU_REG(\r)(a0)
 	.endr
 	.endm
@@ -521,7 +526,7 @@ plic_load_go:					/* t0 = rd * 8, t1 = the length */
 	ld	t2, VCPU_FAST_PLIC_LOCK(a0)
 	amoswap.w.aq t1, t2, (t2)
 	bnez	t1, plic_bail_pc
-	plic_save
+	plic_save 11, 12, 13, 14, 15, 16, 17
 	ld	a1, VCPU_FAST_PLIC(a0)
 	ld	a2, VCPU_FAST_PLIC_ENABLE(a0)
 	li	a3, 0
@@ -580,8 +585,32 @@ plic_claim:					/* a4 = the source, or none */
 	or	t1, t1, a7
 	sw	t1, PLIC_S_CLAIMED(a3)
 	/* plic_update: only contexts notified that enable the source can
-	 * change (to not notified) */
-	ld	a2, VCPU_FAST_PLIC_CTX(a0)
+	 * change (to not notified); ours alone, unless another context
+	 * enables anything (plic_claim_others) */
+	lwu	a2, VCPU_FAST_PLIC_CTX(a0)
+	lwu	t1, PLIC_S_ENABLING(a1)
+	lwu	t2, VCPU_FAST_PLIC_OTHERS(a0)
+	and	t1, t1, t2
+	bnez	t1, plic_claim_others
+plic_claim_ours:
+	slli	t1, a2, 2			/* ours: is another above the threshold? */
+	add	t1, t1, a1
+	lwu	t1, PLIC_S_THRESHOLD(t1)
+	sltu	t1, t1, a6
+	add	t2, a1, a2
+	addi	t2, t2, PLIC_S_EIP
+	lbu	a5, 0(t2)
+	beq	a5, t1, plic_load_done
+	plic_tell_vseip
+plic_load_done:					/* x[rd] = a4 */
+	mv	t1, a4
+	plic_unlock_restore 11, 12, 13, 14, 15, 16, 17
+	plic_count 0
+	ld	t2, VCPU_FAST_PLIC_LOAD_TAB(a0)
+	add	t0, t0, t2
+	jr	t0				/* write_rd_plic, then fast_return */
+
+plic_claim_others:				/* the other contexts */
 	lwu	a5, PLIC_S_NCONTEXTS(a1)
 	li	t2, 0
 6:	beq	t2, a2, 7f
@@ -595,22 +624,7 @@ plic_claim:					/* a4 = the source, or none */
 	bnez	t1, plic_claim_undo		/* another vCPU's: the C tier */
 7:	addi	t2, t2, 1
 	bltu	t2, a5, 6b
-	slli	t1, a2, 2			/* ours: is another above the threshold? */
-	add	t1, t1, a1
-	lwu	t1, PLIC_S_THRESHOLD(t1)
-	sltu	t1, t1, a6
-	add	t2, a1, a2
-	addi	t2, t2, PLIC_S_EIP
-	lbu	a5, 0(t2)
-	beq	a5, t1, plic_load_done
-	plic_tell_vseip
-plic_load_done:					/* x[rd] = a4 */
-	mv	t1, a4
-	plic_unlock_restore
-	plic_count 0
-	ld	t2, VCPU_FAST_PLIC_LOAD_TAB(a0)
-	add	t0, t0, t2
-	jr	t0				/* write_rd_plic, then fast_return */
+	j	plic_claim_ours
 
 plic_claim_undo:				/* a3 = p + 4 * word, a7 = the bit */
 	lw	t1, PLIC_S_PENDING(a3)
@@ -620,7 +634,7 @@ plic_claim_undo:				/* a3 = p + 4 * word, a7 = the bit */
 	xor	t1, t1, a7
 	sw	t1, PLIC_S_CLAIMED(a3)
 plic_bail:
-	plic_unlock_restore
+	plic_unlock_restore 11, 12, 13, 14, 15, 16, 17
 plic_bail_pc:					/* sepc back at the instruction */
 	ld	t2, VCPU_FAST_PC(a0)
 	csrw	sepc, t2
@@ -647,7 +661,7 @@ plic_store_value:				/* t0 = x[rs2] */
 	ld	t2, VCPU_FAST_PLIC_LOCK(a0)
 	amoswap.w.aq t1, t2, (t2)
 	bnez	t1, plic_bail_pc
-	plic_save
+	plic_save 11, 12, 13, 14, 17
 	ld	a1, VCPU_FAST_PLIC(a0)
 	slli	t0, t0, 32
 	srli	t0, t0, 32			/* the source: sw stores 32 bits */
@@ -680,11 +694,35 @@ plic_store_value:				/* t0 = x[rs2] */
 	and	t1, t1, a7
 	beqz	t1, plic_store_done		/* nothing to notify */
 	/* plic_update: contexts not notified that enable the source below
-	 * its priority are now */
+	 * its priority are now.  Ours enables it; the others are looked at
+	 * when any of them enables anything (plic_complete_others). */
 	slli	t1, t0, 2
 	add	t1, t1, a1
 	lwu	t0, PLIC_S_PRIORITY(t1)
-	ld	a2, VCPU_FAST_PLIC_CTX(a0)
+	lwu	a2, VCPU_FAST_PLIC_CTX(a0)
+	lwu	t1, PLIC_S_ENABLING(a1)
+	lwu	t2, VCPU_FAST_PLIC_OTHERS(a0)
+	and	t1, t1, t2
+	bnez	t1, plic_complete_others
+	add	t2, a1, a2
+	lbu	t1, PLIC_S_EIP(t2)
+	bnez	t1, plic_store_done		/* notified already */
+	slli	t1, a2, 2
+	add	t1, t1, a1
+	lwu	t1, PLIC_S_THRESHOLD(t1)
+	bleu	t0, t1, plic_store_done
+plic_complete_tell:				/* t2 = p + our context */
+	addi	t2, t2, PLIC_S_EIP
+	li	t1, 1
+	plic_tell_vseip
+plic_store_done:
+	plic_unlock_restore 11, 12, 13, 14, 17
+	plic_count 1
+	j	fast_return
+
+plic_complete_others:				/* a5, a6 saved only here */
+	sd	a5, VCPU_REG(15)(a0)
+	sd	a6, VCPU_REG(16)(a0)
 	lwu	a5, PLIC_S_NCONTEXTS(a1)
 	li	a6, 0				/* ours is */
 	li	t2, 0
@@ -704,15 +742,12 @@ plic_store_value:				/* t0 = x[rs2] */
 	li	a6, 1
 7:	addi	t2, t2, 1
 	bltu	t2, a5, 6b
-	beqz	a6, plic_store_done
 	add	t2, a1, a2
-	addi	t2, t2, PLIC_S_EIP
-	li	t1, 1
-	plic_tell_vseip
-plic_store_done:
-	plic_unlock_restore
-	plic_count 1
-	j	fast_return
+	mv	t1, a6
+	ld	a5, VCPU_REG(15)(a0)
+	ld	a6, VCPU_REG(16)(a0)
+	bnez	t1, plic_complete_tell
+	j	plic_store_done
 
 plic_store_c:					/* c.sw (quadrant 0, funct3 6): rs2' */
 	plic_compressed 0xc, t1, t0, plic_store_go

@@ -52,6 +52,7 @@ _Static_assert(offsetof(struct vcpu, fast_plic_store_tab) == VCPU_FAST_PLIC_STOR
 _Static_assert(offsetof(struct vcpu, fast_plic_exits) == VCPU_FAST_PLIC_EXITS, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, fast_disarmed) == VCPU_FAST_DISARMED, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, fast_pc) == VCPU_FAST_PC, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_plic_others) == VCPU_FAST_PLIC_OTHERS, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, vseip) == VCPU_VSEIP && sizeof(bool) == 1, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, hvip_seip) == VCPU_HVIP_SEIP, "vcpu layout");
 _Static_assert(VCPU_SBI_EXITS < 2048 && VCPU_HVIP_SEIP < 2048,
@@ -66,7 +67,8 @@ _Static_assert(offsetof(struct plic, nsources) == PLIC_S_NSOURCES &&
 		       sizeof(((struct plic *)0)->enable[0]) == 16 &&
 		       offsetof(struct plic, threshold) == PLIC_S_THRESHOLD &&
 		       offsetof(struct plic, eip) == PLIC_S_EIP &&
-		       offsetof(struct plic, qemu_gateway) == PLIC_S_QEMU_GATEWAY,
+		       offsetof(struct plic, qemu_gateway) == PLIC_S_QEMU_GATEWAY &&
+		       offsetof(struct plic, enabling) == PLIC_S_ENABLING,
 	       "plic layout");
 _Static_assert(EXC_ECALL_FROM_VS == EXC_ECALL_VS && EXC_LOAD_GPF == EXC_LOAD_GUEST_PAGE_FAULT &&
 		       EXC_STORE_GPF == EXC_STORE_GUEST_PAGE_FAULT,
@@ -108,6 +110,7 @@ static void fast_plic_init(struct vcpu *v)
 	v->fast_plic_lock = &vm->dev_lock;
 	v->fast_plic_enable = p->enable[c];
 	v->fast_plic_ctx = c;
+	v->fast_plic_others = ~(1U << c);
 	v->fast_plic_end = &p->enable_end[c];
 	v->fast_plic_load_tab = (u64)write_rd_plic;
 	v->fast_plic_store_tab = (u64)read_rs2_plic;

@@ -79,6 +79,8 @@ static void check_state(const struct plic *p)
 		CHECK(end == 0 || p->enable[c][end / 4 - 1] != 0);
 		for (u32 w = end / 4; w < PLIC_WORDS; w++)
 			CHECK(p->enable[c][w] == 0);
+		/* and the contexts that enable anything are those with an end */
+		CHECK((p->enabling >> c & 1) == (end != 0));
 	}
 }
 

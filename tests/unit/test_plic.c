@@ -332,6 +332,22 @@ static void test_enable_per_context(void **state)
 	assert_int_equal(rd(PENDING(0)), 1u << 3);
 }
 
+/* enabling: the contexts with an enable bit set, whichever word it is in */
+static void test_enabling_contexts(void **state)
+{
+	assert_int_equal(p.enabling, 0);
+	wr(ENABLE(1, 1), 1u << 2);
+	wr(ENABLE(2, 0), 1u << 3);
+	assert_int_equal(p.enabling, 1u << 1 | 1u << 2);
+	wr(ENABLE(1, 0), 1u << 4);
+	wr(ENABLE(1, 1), 0);
+	assert_int_equal(p.enabling, 1u << 1 | 1u << 2);
+	wr(ENABLE(1, 0), 0);
+	assert_int_equal(p.enabling, 1u << 2);
+	wr(ENABLE(2, 0), 1u); /* source 0: hardwired to zero, so nothing */
+	assert_int_equal(p.enabling, 0);
+}
+
 static void test_enable_bits_wired(void **state)
 {
 	/* Source 0 is hardwired to zero; so are IDs above nsources (40). */
@@ -496,6 +512,7 @@ int main(void)
 		cmocka_unit_test_setup(test_deassert_before_claim, setup),
 		cmocka_unit_test_setup(test_complete_ignored, setup),
 		cmocka_unit_test_setup(test_enable_per_context, setup),
+		cmocka_unit_test_setup(test_enabling_contexts, setup),
 		cmocka_unit_test_setup(test_enable_bits_wired, setup),
 		cmocka_unit_test_setup(test_pending_register, setup),
 		cmocka_unit_test_setup(test_eip_only_on_change, setup),
