@@ -14,13 +14,18 @@
 #include "kernel/types.h"
 
 struct mmio_access {
-	u64 addr;      /* guest-physical address of the access */
-	u64 value;     /* store: data to write; load: raw data read (width bytes) */
-	u8 width;      /* 1, 2, 4 or 8 bytes */
-	u8 reg;        /* x0..x31: load destination or store source */
-	u8 insn_len;   /* 2 or 4: how far the guest pc advances */
-	bool write;    /* store */
-	bool sign_ext; /* load whose result is sign-extended to 64 bits */
+	u64 addr;  /* guest-physical address of the access */
+	u64 value; /* store: data to write; load: raw data read (width bytes) */
+	union {
+		struct {
+			u8 width;      /* 1, 2, 4 or 8 bytes */
+			u8 reg;        /* x0..x31: load destination or store source */
+			u8 insn_len;   /* 2 or 4: how far the guest pc advances */
+			bool write;    /* store */
+			bool sign_ext; /* load whose result is sign-extended to 64 bits */
+		};
+		u64 how; /* the decoded fields as one word, as kernel/vcpu.c caches them */
+	};
 };
 
 enum decode_status {

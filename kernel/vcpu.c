@@ -55,7 +55,7 @@ static inline int decode_cached(struct vcpu *v, u32 insn, struct mmio_access *ac
 {
 	for (int k = 0; k < VCPU_DECODED; k++) {
 		if (insn == v->mmio_insn[k]) {
-			*acc = v->mmio_decoded[k];
+			acc->how = v->mmio_how[k];
 			return DECODE_OK;
 		}
 	}
@@ -63,7 +63,7 @@ static inline int decode_cached(struct vcpu *v, u32 insn, struct mmio_access *ac
 	if (rc == DECODE_OK) {
 		u32 k = v->mmio_next++ % VCPU_DECODED;
 		v->mmio_insn[k] = insn;
-		v->mmio_decoded[k] = *acc;
+		v->mmio_how[k] = acc->how;
 	}
 	return rc;
 }

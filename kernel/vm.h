@@ -135,7 +135,7 @@ struct vcpu {
 	 * bits 31:16 clear). */
 	struct mmio_region *mmio_last;
 	u32 mmio_insn[VCPU_DECODED], mmio_next;
-	struct mmio_access mmio_decoded[VCPU_DECODED];
+	u64 mmio_how[VCPU_DECODED]; /* mmio_access.how */
 	u32 exit_seq;
 	bool exit_handled; /* vcpu_exit_fast took the exit, the run loop has more to do */
 };

@@ -74,7 +74,8 @@ static int virtio_access(void *dev, u64 off, struct mmio_access *acc)
 {
 	struct vvirtio *vv = dev;
 	int r = virtio_mmio_access(&vv->t, off, acc);
-	virtio_log_failure(vv);
+	if (vv->t.fail_reason != vv->logged) /* else it would change nothing */
+		virtio_log_failure(vv);
 	return r;
 }
 

@@ -241,7 +241,8 @@ static void write_queue_notify(struct virtio_mmio *t, u32 val)
 		t->ops->notify(t->dev, (int)val);
 }
 
-static void reg_write(struct virtio_mmio *t, u64 off, u32 val)
+/* Out of line: register reads, the frequent accesses, then need no stack. */
+static __attribute__((noinline)) void reg_write(struct virtio_mmio *t, u64 off, u32 val)
 {
 	switch (off) {
 	case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
@@ -335,7 +336,8 @@ static u32 reg_read(struct virtio_mmio *t, u64 off)
  * aligned accesses of the field's width (32-bit halves for 64-bit fields).
  * A modern transport also takes 8-byte ones; legacy drivers read bytes.
  */
-static int config_access(struct virtio_mmio *t, u32 off, struct mmio_access *acc)
+static __attribute__((noinline)) int config_access(struct virtio_mmio *t, u32 off,
+						   struct mmio_access *acc)
 {
 	u8 w = acc->width;
 	u64 val = 0;

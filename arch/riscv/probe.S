@@ -14,14 +14,14 @@
 	.endm
 
 /*
- * long guest_fetch_insn(u64 gva, u32 *out): the guest instruction at gva,
- * read as the guest's current privilege sees it (HLVX: execute permission,
- * VS-stage and G-stage translation, hstatus.SPVP).  An aligned word in one
- * read (it cannot cross a page), else a halfword and, for a 32-bit
- * instruction, the next one (which may sit on the next page).  Bits 31:16
- * of a compressed instruction are the next one's, or 0.  -1 when a read
- * faults; the trap to rvhv then changed sstatus and hstatus, and they are
- * put back: guest_exit saves the guest's only on its slow path.
+ * long guest_fetch_insn(u64 gva): the guest instruction at gva, read as the
+ * guest's current privilege sees it (HLVX: execute permission, VS-stage and
+ * G-stage translation, hstatus.SPVP).  An aligned word in one read (it
+ * cannot cross a page), else a halfword and, for a 32-bit instruction, the
+ * next one (which may sit on the next page).  Bits 31:16 of a compressed
+ * instruction are the next one's, or 0.  -1 when a read faults; the trap to
+ * rvhv then changed sstatus and hstatus, and they are put back: guest_exit
+ * saves the guest's only on its slow path.
  */
 	.globl guest_fetch_insn
 guest_fetch_insn:
@@ -29,9 +29,7 @@ guest_fetch_insn:
 	csrr	t2, hstatus
 	andi	t0, a0, 3
 	bnez	t0, 2f
-1:	hlvx.wu	t0, (a0)
-	sw	t0, 0(a1)
-	li	a0, 0
+1:	hlvx.wu	a0, (a0)
 	ret
 2:	hlvx.hu	t0, (a0)
 	andi	t3, t0, 3
@@ -41,8 +39,7 @@ guest_fetch_insn:
 3:	hlvx.hu	t3, (a0)
 	slli	t3, t3, 16
 	or	t0, t0, t3
-4:	sw	t0, 0(a1)
-	li	a0, 0
+4:	mv	a0, t0
 	ret
 5:	csrw	sstatus, t1
 	csrw	hstatus, t2

@@ -32,20 +32,29 @@ void vcpu_arch_clear_irq(struct vcpu *v, int irq);
 void vcpu_arch_wfi(struct vcpu *v);
 /* SBI set_timer: arm the guest's supervisor timer. */
 void vcpu_arch_set_timer(struct vcpu *v, u64 when);
-long guest_fetch_insn(u64 gva, u32 *out); /* arch/riscv/probe.S */
+long guest_fetch_insn(u64 gva); /* arch/riscv/probe.S: the bits, or -1 */
 
 /* The instruction at the guest's pc (htinst, else HLVX); 0 or -1.  Inline:
  * every emulated device access fetches its instruction. */
 static inline int vcpu_arch_fetch_insn(struct vcpu *v, u32 *insn, u8 *len)
 {
-	if (v->htinst && decode_htinst(v->htinst, insn, len))
-		return 0;
-	if (guest_fetch_insn(v->sepc, insn))
+	if (v->htinst) {
+		u32 i; /* apart, so that insn and len may stay in registers */
+		u8 l;
+		if (decode_htinst(v->htinst, &i, &l)) {
+			*insn = i;
+			*len = l;
+			return 0;
+		}
+	}
+	long bits = guest_fetch_insn(v->sepc);
+	if (bits < 0)
 		return -1;
-	if ((*insn & 3) == 3) {
+	if ((bits & 3) == 3) {
+		*insn = (u32)bits;
 		*len = 4;
 	} else {
-		*insn &= 0xffff; /* not the next instruction's half */
+		*insn = bits & 0xffff; /* not the next instruction's half */
 		*len = 2;
 	}
 	return 0;
