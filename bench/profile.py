@@ -8,8 +8,9 @@ assembly label, then the totals per function.
   bench/profile.py GROUP LOOP [--iteration N] [--native] [--keep-log]
   bench/profile.py GROUP --at FUNCTION [...]
 
-e.g. `bench/profile.py mmio lw` (a virtio-mmio register read, the general
-path), `bench/profile.py plic claim`, `bench/profile.py uart lbu`,
+e.g. `bench/profile.py mmio ld` (a testdev register read, the general
+path through the C tier), `bench/profile.py mmio lw` (a virtio-mmio register
+read, from its register window), `bench/profile.py plic claim`, `bench/profile.py uart lbu`,
 `bench/profile.py sbi ecall`.  Groups run their loops in order, each REPS
 times over N_LOOP iterations (bench/guests/bench.c), so with the default
 --iteration 1000 a loop that two benchmarks share (uart: lbu for LSR, then

@@ -209,6 +209,7 @@ int vm_create(struct vm *vm, int id, const struct vm_config *cfg)
 		kprintf("rvhv: vm '%s': cannot map guest RAM at 0x%lx\n", cfg->name, cfg->mem_base);
 		return -1;
 	}
+	mmio_bus_init(&vm->bus);
 	if (vdev_attach_all(vm, err, sizeof(err))) {
 		kprintf("rvhv: vm '%s': %s\n", cfg->name, err);
 		return -1;
@@ -358,7 +359,7 @@ static u64 vcpu_exits(const struct vcpu *v, int cause)
 {
 	u64 n = v->exits[cause];
 	if (cause == EXC_LOAD_GUEST_PAGE_FAULT)
-		n += v->fast_uart_exits[0] + v->fast_plic_exits[0];
+		n += v->fast_uart_exits[0] + v->fast_plic_exits[0] + v->fast_window_exits;
 	else if (cause == EXC_STORE_GUEST_PAGE_FAULT)
 		n += v->fast_uart_exits[1] + v->fast_plic_exits[1];
 	return n;
@@ -385,15 +386,17 @@ void vm_print_stats(struct vm *vm)
 		}
 	}
 	kprintf("%s (total %lu)\n", line, total);
-	u64 tier[2] = {0};
+	u64 tier[3] = {0};
 	for (int i = 0; i < vm->nvcpus; i++) {
 		const struct vcpu *v = &vm->vcpus[i];
 		tier[0] += v->fast_uart_exits[0] + v->fast_uart_exits[1];
 		tier[1] += v->fast_plic_exits[0] + v->fast_plic_exits[1];
+		tier[2] += v->fast_window_exits;
 	}
-	if (tier[0] || tier[1])
+	if (tier[0] || tier[1] || tier[2])
 		kprintf("rvhv: vm '%s' of those, the assembly tier answered %lu UART and %lu PLIC "
-			"accesses\n", vm->cfg->name, tier[0], tier[1]);
+			"accesses, and %lu loads from register windows\n",
+			vm->cfg->name, tier[0], tier[1], tier[2]);
 	if (vm->cfg->boot == BOOT_MACHINE) {
 		u64 e[4] = {0};
 		for (int i = 0; i < vm->nvcpus; i++)
@@ -405,7 +408,7 @@ void vm_print_stats(struct vm *vm)
 	}
 	for (int i = 0; i < vm->bus.n; i++) {
 		const struct mmio_region *r = &vm->bus.regions[i];
-		u64 count = r->count;
+		u64 count = r->count + (r->window ? r->window->count : 0);
 		for (int k = 0; k < vm->nvcpus; k++) {
 			const struct vcpu *v = &vm->vcpus[k];
 			if (r->dev == vm->uart)

@@ -70,7 +70,7 @@ struct vvirtio;
 
 struct vcpu {
 	/* Saved by the world switch (arch/riscv/switch.S): keep first, in order. */
-	u64 regs[32]; /* x0..x31; regs[0] is scratch */
+	u64 regs[32]; /* x0..x31; regs[0] stays 0 (a store of x0 reads it) */
 	u64 sepc;     /* guest pc: restored on entry, saved on exit */
 	u64 sstatus;  /* sstatus on entry (SPP = guest privilege), saved on exit */
 	u64 hstatus;
@@ -109,6 +109,11 @@ struct vcpu {
 	u64 fast_plic_exits[2];  /* claims and completions answered there */
 	u64 fast_disarmed;       /* the tier stood down (switch.S: fast_fetch_fault) */
 	u64 fast_pc;             /* the PLIC part's instruction, while sepc is past it */
+	/* Register windows (kernel/mmio.h): the VM's bus.slots, the loads
+	 * answered from them, and the slot of the one being answered. */
+	struct mmio_window_slot *fast_windows;
+	u64 fast_window_exits;
+	struct mmio_window_slot *fast_window_slot;
 
 	struct vm *vm;
 	int id; /* the guest's hart ID */

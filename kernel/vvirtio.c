@@ -44,6 +44,7 @@ struct vvirtio {
 	u32 irq;
 	const char *name;
 	const char *logged; /* the failure last reported */
+	struct mmio_window window; /* the transport's register reads (virtio_mmio_publish) */
 };
 
 static void *virtio_map(void *ctx, u64 gpa, u64 len)
@@ -227,6 +228,11 @@ int virtio_attach(struct vm *vm, const void *fdt, int node, u64 base, u64 size, 
 	if (!device) { /* an empty slot, as QEMU virt has them */
 		if (mmio_register(&vm->bus, base, size, &empty_slot_ops, NULL, "virtio-empty"))
 			return errorf(err, errlen, "virtio slot at 0x%lx overlaps another device", base);
+		/* its reads are constants: a driver's probe takes them from the window */
+		struct mmio_window *w = mm_alloc(sizeof(*w), 8);
+		if (w && !mmio_attach_window(&vm->bus, base, w))
+			for (u64 off = 0; off < size && off < MMIO_WINDOW_SIZE; off += 4)
+				mmio_window_set(w, off, 4, off == 0 ? VIRTIO_MAGIC : off == 4 ? 2 : 0);
 		return 0;
 	}
 	struct vvirtio *vv = mm_alloc(sizeof(*vv), 8);
@@ -265,6 +271,8 @@ int virtio_attach(struct vm *vm, const void *fdt, int node, u64 base, u64 size, 
 	virtio_mmio_init(&vv->t, legacy, ops, vv, (struct vq_mem){virtio_map, vm}, virtio_set_irq, vv);
 	if (vm->nvirtio == VM_MAX_VIRTIO || mmio_register(&vm->bus, base, size, &virtio_ops, vv, vv->name))
 		return errorf(err, errlen, "%s at 0x%lx: too many devices, or overlaps one", vv->name, base);
+	if (size >= VIRTIO_MMIO_CONFIG && !mmio_attach_window(&vm->bus, base, &vv->window))
+		virtio_mmio_publish(&vv->t, &vv->window);
 	vm->virtio[vm->nvirtio++] = vv;
 	kprintf("rvhv: vm '%s': %s at 0x%lx (%s, %s)\n", vm->cfg->name, vv->name, base,
 		legacy ? "legacy" : "modern", what);

@@ -46,6 +46,27 @@ static struct virtq *sel_queue(struct virtio_mmio *t)
 	return t->queue_sel < t->num_queues ? &t->vq[t->queue_sel] : NULL;
 }
 
+static u32 reg_read(struct virtio_mmio *t, u64 off);
+
+/* The register window (virtio_mmio_publish): one register's read, and
+ * those that follow the state (the rest are constants). */
+static void publish(struct virtio_mmio *t, u32 off)
+{
+	if (t->window)
+		mmio_window_set(t->window, off, 4, reg_read(t, off));
+}
+
+static void publish_state(struct virtio_mmio *t)
+{
+	static const u16 regs[] = {
+		VIRTIO_MMIO_DEVICE_FEATURES,	VIRTIO_MMIO_QUEUE_NUM_MAX, VIRTIO_MMIO_QUEUE_PFN,
+		VIRTIO_MMIO_QUEUE_READY,	VIRTIO_MMIO_INTERRUPT_STATUS, VIRTIO_MMIO_STATUS,
+		VIRTIO_MMIO_CONFIG_GENERATION,
+	};
+	for (unsigned int i = 0; t->window && i < ARRAY_SIZE(regs); i++)
+		publish(t, regs[i]);
+}
+
 /*
  * The driver MUST NOT change a queue's size or addresses while it is in
  * use (§4.2.2: QueueReady not zero; §4.2.4: QueuePFN not zero).  Ignoring
@@ -207,6 +228,7 @@ static void reset_state(struct virtio_mmio *t)
 	t->interrupt_status = 0;
 	t->fail_reason = NULL;
 	update_irq(t);
+	publish_state(t);
 }
 
 void virtio_mmio_reset(struct virtio_mmio *t)
@@ -261,12 +283,14 @@ static __attribute__((noinline)) void reg_write(struct virtio_mmio *t, u64 off, 
 		write_queue_num(t, val);
 		break;
 	case VIRTIO_MMIO_QUEUE_NOTIFY:
+		/* what the device changes, it publishes (notify_used, fail) */
 		write_queue_notify(t, val);
-		break;
+		return;
 	case VIRTIO_MMIO_INTERRUPT_ACK:
 		t->interrupt_status &= ~val;
 		update_irq(t);
-		break;
+		publish(t, VIRTIO_MMIO_INTERRUPT_STATUS);
+		return;
 	case VIRTIO_MMIO_STATUS:
 		write_status(t, val);
 		break;
@@ -291,6 +315,7 @@ static __attribute__((noinline)) void reg_write(struct virtio_mmio *t, u64 off, 
 			write_queue_addr(t, off, val);
 		break;
 	}
+	publish_state(t);
 }
 
 static u32 reg_read(struct virtio_mmio *t, u64 off)
@@ -395,16 +420,19 @@ void virtio_mmio_notify_used(struct virtio_mmio *t)
 		return;
 	t->interrupt_status |= VIRTIO_MMIO_INT_VRING;
 	update_irq(t);
+	publish(t, VIRTIO_MMIO_INTERRUPT_STATUS);
 }
 
 /* §2.5: a new generation whenever the driver could see a torn config. */
 void virtio_mmio_config_changed(struct virtio_mmio *t)
 {
 	t->config_generation++;
+	publish(t, VIRTIO_MMIO_CONFIG_GENERATION);
 	if (!(t->status & VIRTIO_STATUS_DRIVER_OK))
 		return;
 	t->interrupt_status |= VIRTIO_MMIO_INT_CONFIG;
 	update_irq(t);
+	publish(t, VIRTIO_MMIO_INTERRUPT_STATUS);
 }
 
 void virtio_mmio_fail(struct virtio_mmio *t, const char *why)
@@ -421,6 +449,7 @@ void virtio_mmio_fail(struct virtio_mmio *t, const char *why)
 		t->interrupt_status |= VIRTIO_MMIO_INT_CONFIG;
 		update_irq(t);
 	}
+	publish_state(t);
 }
 
 bool virtio_mmio_queue_live(const struct virtio_mmio *t, int q)
@@ -429,4 +458,11 @@ bool virtio_mmio_queue_live(const struct virtio_mmio *t, int q)
 	    (t->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET))
 		return false;
 	return t->legacy || (t->status & VIRTIO_STATUS_DRIVER_OK);
+}
+
+void virtio_mmio_publish(struct virtio_mmio *t, struct mmio_window *w)
+{
+	t->window = w;
+	for (u32 off = 0; off < VIRTIO_MMIO_CONFIG; off += 4)
+		publish(t, off);
 }

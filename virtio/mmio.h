@@ -26,7 +26,7 @@
 #ifndef RVHV_VIRTIO_MMIO_H
 #define RVHV_VIRTIO_MMIO_H
 
-#include "kernel/decode.h"
+#include "kernel/mmio.h"
 #include "virtio/virtqueue.h"
 
 #define VIRTIO_MMIO_MAX_QUEUES 8
@@ -126,6 +126,7 @@ struct virtio_mmio {
 	u32 legacy_align[VIRTIO_MMIO_MAX_QUEUES], legacy_pfn[VIRTIO_MMIO_MAX_QUEUES];
 	bool irq_level;          /* what was last told to set_irq */
 	const char *fail_reason; /* why DEVICE_NEEDS_RESET was set, for the log */
+	struct mmio_window *window; /* the registers' reads published there, or NULL */
 };
 
 /*
@@ -155,5 +156,8 @@ void virtio_mmio_fail(struct virtio_mmio *t, const char *why);
  * device has not failed, and DRIVER_OK is set (modern; a legacy queue is
  * live from its QueuePFN on: legacy drivers may use it before DRIVER_OK). */
 bool virtio_mmio_queue_live(const struct virtio_mmio *t, int q);
+/* Publish every register's read (0x000-0x0fc: they have no side effects)
+ * in w (kernel/mmio.h) and keep them true there; config space is not. */
+void virtio_mmio_publish(struct virtio_mmio *t, struct mmio_window *w);
 
 #endif

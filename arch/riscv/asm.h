@@ -37,9 +37,12 @@
 #define VCPU_FAST_PLIC_EXITS 544
 #define VCPU_FAST_DISARMED 560
 #define VCPU_FAST_PC 568
-#define VCPU_SBI_EXITS 1472 /* exits[EXC_ECALL_VS] */
-#define VCPU_VSEIP 648
-#define VCPU_HVIP_SEIP 649
+#define VCPU_FAST_WINDOWS 576
+#define VCPU_FAST_WINDOW_EXITS 584
+#define VCPU_FAST_WINDOW_SLOT 592
+#define VCPU_SBI_EXITS 1496 /* exits[EXC_ECALL_VS] */
+#define VCPU_VSEIP 672
+#define VCPU_HVIP_SEIP 673
 
 /* scause values (csr.h's EXC_*, which is C only) */
 #define EXC_ECALL_FROM_VS 10
@@ -63,6 +66,12 @@
 #define PLIC_S_EIP 888
 #define PLIC_S_QEMU_GATEWAY 904
 #define PLIC_S_ENABLING 1000
+
+/* struct mmio_window and the bus's slots (kernel/mmio.h) */
+#define WINDOW_SIZE 512
+#define WINDOW_READABLE 512 /* 64 bytes a width */
+#define WINDOW_COUNT 768
+#define WINDOW_SLOTS 16 /* 16 bytes each: word, window */
 
 /* struct console_line (kernel/console.h) */
 #define CONSOLE_LOCK 0

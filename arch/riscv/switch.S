@@ -513,9 +513,9 @@ fast_unlock_bail:
 
 plic_load:
 	csrr	t1, htval
-	ld	t0, VCPU_FAST_PLIC_WORD(a0)
-	bne	t1, t0, fast_bail_t1
 	sd	t2, VCPU_REG(7)(a0)
+	ld	t0, VCPU_FAST_PLIC_WORD(a0)
+	bne	t1, t0, win_load
 	fetch_load
 	plic_insn t1, t2, 0x03, plic_load_c	/* lw, or c.lw */
 	srli	t0, t0, 7 - 3			/* rd * 8 */
@@ -758,6 +758,121 @@ plic_complete_undo:				/* a4 = the pending word as it was */
 	or	t1, t1, a7
 	sw	t1, PLIC_S_CLAIMED(a3)
 	j	plic_bail
+
+/*
+ * A load from a register window (kernel/mmio.h): a register its model
+ * published, the value read from the window without the model, as the
+ * model would answer it (a published load changes nothing).  The window is
+ * the one of the slot of the GPA's page, if the GPA is within its first
+ * WINDOW_SIZE bytes; the load is any of lb/lh/lw/ld/lbu/lhu/lwu, c.lw or
+ * c.ld, answered when the window's readable bit for its width and offset
+ * is set (never for a misaligned one).  It saves a1-a3 as well.  Entered
+ * from plic_load: t1 = htval (the GPA >> 2), t1 and t2 saved.
+ */
+win_load:
+	srli	t0, t1, 10 - 4			/* the GPA's page % 16, times 16 */
+	andi	t0, t0, (WINDOW_SLOTS - 1) << 4
+	ld	t2, VCPU_FAST_WINDOWS(a0)
+	add	t0, t0, t2
+	ld	t2, 0(t0)			/* its window's region's base >> 2 */
+	sub	t1, t1, t2			/* the offset / 4 */
+	sltiu	t2, t1, WINDOW_SIZE / 4
+	beqz	t2, fast_bail
+	sd	t0, VCPU_FAST_WINDOW_SLOT(a0)	/* the slot, while the fetch takes t0 */
+	fetch_load
+	sd	a1, VCPU_REG(11)(a0)
+	sd	a2, VCPU_REG(12)(a0)
+	sd	a3, VCPU_REG(13)(a0)
+	andi	t2, t0, 0x7f
+	addi	t2, t2, -0x03
+	bnez	t2, win_load_c			/* not a 32-bit LOAD */
+	srli	a2, t0, 12
+	andi	a2, a2, 7			/* funct3: the width and sign */
+	srli	t0, t0, 7 - 3
+	andi	t0, t0, 31 << 3			/* rd * 8 */
+	li	a1, 4
+win_load_go:					/* t0 = rd * 8, a1 = the length, a2 = funct3 */
+	plic_advance a1
+	slli	t1, t1, 2
+	csrr	t2, stval			/* the GPA's low bits are the address's */
+	andi	t2, t2, 3
+	or	t1, t1, t2			/* the offset */
+	ld	a1, VCPU_FAST_WINDOW_SLOT(a0)
+	ld	a1, 8(a1)			/* the window */
+	andi	a3, a2, 3			/* readable[log2 width][offset / 64] */
+	slli	a3, a3, 6
+	srli	t2, t1, 6
+	slli	t2, t2, 3
+	add	a3, a3, t2
+	add	a3, a3, a1
+	ld	a3, WINDOW_READABLE(a3)
+	srl	a3, a3, t1			/* bit offset % 64 */
+	andi	a3, a3, 1
+	beqz	a3, win_bail
+	add	t2, a1, t1
+	slli	a2, a2, 3
+	la	a3, win_loads
+	add	a2, a2, a3
+	jr	a2
+win_loaded:					/* t1 = the value */
+	li	t2, 1
+	addi	a1, a1, WINDOW_COUNT
+	amoadd.d zero, t2, (a1)
+	ld	t2, VCPU_FAST_WINDOW_EXITS(a0)
+	addi	t2, t2, 1
+	sd	t2, VCPU_FAST_WINDOW_EXITS(a0)
+	ld	a1, VCPU_REG(11)(a0)
+	ld	a2, VCPU_REG(12)(a0)
+	ld	a3, VCPU_REG(13)(a0)
+	ld	t2, VCPU_FAST_PLIC_LOAD_TAB(a0)
+	add	t0, t0, t2
+	jr	t0				/* write_rd_plic, then fast_return */
+
+win_bail:					/* sepc back, then the C tier */
+	ld	a1, VCPU_REG(11)(a0)
+	ld	a2, VCPU_REG(12)(a0)
+	ld	a3, VCPU_REG(13)(a0)
+	j	plic_bail_pc
+
+win_load_c:					/* c.lw or c.ld (quadrant 0, funct3 2 or 3): rd' */
+	andi	t2, t0, 3
+	bnez	t2, win_bail_regs
+	srli	a2, t0, 13			/* funct3, as lw's and ld's */
+	addi	t2, a2, -2
+	sltiu	t2, t2, 2
+	beqz	t2, win_bail_regs
+	slli	t0, t0, 1
+	andi	t0, t0, 7 << 3
+	addi	t0, t0, 8 << 3
+	li	a1, 2
+	j	win_load_go
+win_bail_regs:					/* sepc not moved yet */
+	ld	a1, VCPU_REG(11)(a0)
+	ld	a2, VCPU_REG(12)(a0)
+	ld	a3, VCPU_REG(13)(a0)
+	j	fast_bail
+
+	/* t1 = the value at t2, by funct3: two 4-byte instructions each */
+	.option push
+	.option norvc
+win_loads:
+	lb	t1, 0(t2)
+	j	win_loaded
+	lh	t1, 0(t2)
+	j	win_loaded
+	lw	t1, 0(t2)
+	j	win_loaded
+	ld	t1, 0(t2)
+	j	win_loaded
+	lbu	t1, 0(t2)
+	j	win_loaded
+	lhu	t1, 0(t2)
+	j	win_loaded
+	lwu	t1, 0(t2)
+	j	win_loaded
+	j	win_bail			/* funct3 7: no such load */
+	nop
+	.option pop
 
 	.section .rodata
 plic_bit_index:					/* plic.c's lowest_bit table */

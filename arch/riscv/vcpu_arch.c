@@ -53,6 +53,16 @@ _Static_assert(offsetof(struct vcpu, fast_plic_exits) == VCPU_FAST_PLIC_EXITS, "
 _Static_assert(offsetof(struct vcpu, fast_disarmed) == VCPU_FAST_DISARMED, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, fast_pc) == VCPU_FAST_PC, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, fast_plic_others) == VCPU_FAST_PLIC_OTHERS, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_windows) == VCPU_FAST_WINDOWS, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_window_exits) == VCPU_FAST_WINDOW_EXITS, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fast_window_slot) == VCPU_FAST_WINDOW_SLOT, "vcpu layout");
+_Static_assert(MMIO_WINDOW_SIZE == WINDOW_SIZE && MMIO_WINDOW_SLOTS == WINDOW_SLOTS &&
+		       offsetof(struct mmio_window, readable) == WINDOW_READABLE &&
+		       sizeof(((struct mmio_window *)0)->readable[0]) == 64 &&
+		       offsetof(struct mmio_window, count) == WINDOW_COUNT &&
+		       sizeof(struct mmio_window_slot) == 16 &&
+		       offsetof(struct mmio_window_slot, w) == 8,
+	       "mmio_window layout");
 _Static_assert(offsetof(struct vcpu, vseip) == VCPU_VSEIP && sizeof(bool) == 1, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, hvip_seip) == VCPU_HVIP_SEIP, "vcpu layout");
 _Static_assert(VCPU_SBI_EXITS < 2048 && VCPU_HVIP_SEIP < 2048,
@@ -150,6 +160,7 @@ void vcpu_fast_init(struct vcpu *v)
 	v->fast_sbi = (v->machine ? 0 : 1) | (hart_features.sstc ? 2 : 0);
 	sbi_base_fixed(v->fast_sbi_base);
 	fast_plic_init(v);
+	v->fast_windows = v->vm->bus.slots;
 	v->fast_disarmed = 0;
 }
 

@@ -4,7 +4,7 @@
 # machine-mode guest at 0x80000000 with its own entry and no SBI.
 
 GUEST_NAMES   := hello sbi_test mmio_test victim attacker uart_irq blk_test virtio_hostile \
-                 worker hostile edu uart_tier plic_tier
+                 worker hostile edu uart_tier plic_tier window_test
 GUEST_SRC     := tests/guests
 GUEST_OUT     := $(B)/guests
 GUEST_CC      := $(or $(CROSS),riscv64-unknown-elf-)gcc
