@@ -167,7 +167,8 @@ struct vm {
 	u64 entry;
 	u64 vmid;
 	struct gstage gs;
-	struct mmio_bus bus;
+	/* The exit path's fields come before the bus, so that their offsets
+	 * stay within a load's 12-bit immediate. */
 	struct spinlock dev_lock; /* serialises this VM's device models */
 	struct plic *plic;        /* the emulated devices the VM has, or NULL */
 	struct clint *clint;
@@ -175,6 +176,7 @@ struct vm {
 	struct vvirtio *virtio[VM_MAX_VIRTIO]; /* its virtio devices, for a poller */
 	int nvirtio;
 	volatile bool net_pending; /* frames wait in its NICs' inbound queues */
+	struct mmio_bus bus;
 	struct vcpu vcpus[MAX_VCPUS];
 	int nvcpus;
 	struct spinlock lock;
