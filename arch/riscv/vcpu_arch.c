@@ -110,6 +110,9 @@ static void fast_plic_init(struct vcpu *v)
 	struct plic *p = vm->plic;
 	u64 c = 2 * (u64)v->id + 1;
 	v->fast_plic_word = 1UL << 62; /* none */
+	/* the register windows' loads (win_load) end through this table too */
+	v->fast_plic_load_tab = (u64)write_rd_plic;
+	v->fast_plic_store_tab = (u64)read_rs2_plic;
 	if (!p || c >= p->ncontexts || irq_vm_forwards(vm) || (u32)(uintptr_t)&vm->dev_lock == 0)
 		return;
 	for (int i = 0; i < vm->bus.n; i++)
@@ -122,8 +125,6 @@ static void fast_plic_init(struct vcpu *v)
 	v->fast_plic_ctx = c;
 	v->fast_plic_others = ~(1U << c);
 	v->fast_plic_end = &p->enable_end[c];
-	v->fast_plic_load_tab = (u64)write_rd_plic;
-	v->fast_plic_store_tab = (u64)read_rs2_plic;
 }
 
 /*
