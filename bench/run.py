@@ -361,7 +361,7 @@ DESCRIPTIONS = {
     "sbi-set-timer": "SBI set_timer, deadline far away",
     "uart-lsr-read": "16550 LSR read (lbu)",
     "uart-scr-write": "16550 SCR write (sb)",
-    "uart-ier-read": "16550 IER read (lbu, C tier)",
+    "uart-ier-read": "16550 IER read (lbu, answered from its register window)",
     "uart-thr-write": "16550 THR write (sb, one byte out)",
     "mmio-virtio-read": "virtio-mmio MagicValue read (lw, answered from its register window)",
     "mmio-testdev-read": "rvhv testdev read (ld, C tier: the model)",

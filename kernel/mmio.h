@@ -44,7 +44,9 @@ static inline void mmio_window_set(struct mmio_window *w, u32 off, u8 width, u64
 		*(volatile u32 *)at = (u32)value;
 	else
 		*(volatile u64 *)at = value;
-	__atomic_or_fetch(&w->readable[k][off / 64], 1ULL << (off % 64), __ATOMIC_RELEASE);
+	u64 *word = &w->readable[k][off / 64], bit = 1ULL << (off % 64);
+	if (!(__atomic_load_n(word, __ATOMIC_RELAXED) & bit)) /* mostly published already */
+		__atomic_or_fetch(word, bit, __ATOMIC_RELEASE);
 }
 
 /* Withdraw it: such loads go to the model again. */

@@ -23,6 +23,8 @@ struct vuart {
 	struct vm *vm;
 	u64 base; /* its registers' GPA */
 	u32 irq;  /* its vPLIC source, 0 = none */
+	bool windowed;
+	struct mmio_window window; /* its reads that change nothing (uart16550_publish) */
 };
 
 /* ---- 16550 UART: output to the console, input from it, IRQ to the vPLIC */
@@ -87,6 +89,8 @@ static void uart_reset(void *dev)
 {
 	struct vuart *vu = dev;
 	uart16550_init(&vu->u, uart_tx, uart_set_irq, vu);
+	if (vu->windowed)
+		uart16550_publish(&vu->u, &vu->window);
 }
 
 static const struct mmio_ops uart_ops = {.access = uart_access, .reset = uart_reset};
@@ -137,6 +141,12 @@ static int uart_attach(struct vm *vm, const void *fdt, int node, u64 base, u64 s
 	uart16550_init(&vu->u, uart_tx, uart_set_irq, vu);
 	if (mmio_register(&vm->bus, base, size, &uart_ops, vu, "uart16550"))
 		return errorf(err, errlen, "uart at 0x%lx overlaps another device", base);
+	/* a window publishes the zeros up to UART16550_SIZE: a smaller region
+	 * must fault past its end, so it has none */
+	if (size >= UART16550_SIZE && !mmio_attach_window(&vm->bus, base, &vu->window)) {
+		vu->windowed = true;
+		uart16550_publish(&vu->u, &vu->window);
+	}
 	if (!vm->uart)
 		vm->uart = vu; /* the first one takes console input */
 	return 0;

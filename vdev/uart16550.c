@@ -10,6 +10,8 @@
  */
 #include "vdev/uart16550.h"
 
+#include "kernel/mmio.h"
+
 /* Register offsets (datasheet Table II); DLL/DLM replace RBR/THR and IER when LCR.DLAB = 1. */
 enum {
 	UART_RBR = 0, /* read: receiver buffer; write: THR */
@@ -330,6 +332,45 @@ void uart16550_init(struct uart16550 *u, void (*tx)(void *, u8), void (*set_irq)
 	};
 }
 
+/* The window follows the registers it publishes; every change to them is
+ * made by an access (a write, or the MSR read that clears its deltas):
+ * published_change says which. */
+static void publish(struct uart16550 *u)
+{
+	struct mmio_window *w = u->window;
+	bool dlab = u->lcr & LCR_DLAB;
+
+	if (!w)
+		return;
+	if (dlab)
+		mmio_window_set(w, UART_RBR, 1, u->dll);
+	else
+		mmio_window_clear(w, UART_RBR, 1); /* RBR pops the FIFO */
+	mmio_window_set(w, UART_IER, 1, dlab ? u->dlm : u->ier);
+	mmio_window_set(w, UART_LCR, 1, u->lcr);
+	mmio_window_set(w, UART_MCR, 1, u->mcr);
+	if (u->msr & MSR_DELTAS)
+		mmio_window_clear(w, UART_MSR, 1); /* the read clears them */
+	else
+		mmio_window_set(w, UART_MSR, 1, u->msr);
+}
+
+void uart16550_publish(struct uart16550 *u, struct mmio_window *w)
+{
+	u->window = w;
+	for (u32 off = UART_NREGS; w && off < UART16550_SIZE; off++)
+		mmio_window_set(w, off, 1, 0);
+	publish(u);
+}
+
+static bool published_change(const struct uart16550 *u, u64 off, bool write)
+{
+	if (off == UART_MSR)
+		return true;
+	return write && (off == UART_IER || off == UART_LCR || off == UART_MCR ||
+			 (off == UART_RBR && (u->lcr & LCR_DLAB)));
+}
+
 int uart16550_access(void *dev, u64 off, struct mmio_access *acc)
 {
 	struct uart16550 *u = dev;
@@ -342,11 +383,15 @@ int uart16550_access(void *dev, u64 off, struct mmio_access *acc)
 			acc->value = 0;
 		return 0;
 	}
+	bool changes = u->window && published_change(u, off, acc->write);
+
 	if (acc->write)
 		reg_write(u, off, acc->value);
 	else
 		acc->value = reg_read(u, off);
 	update_irq(u);
+	if (changes)
+		publish(u);
 	return 0;
 }
 

@@ -8,6 +8,8 @@
 
 #include "kernel/decode.h"
 
+struct mmio_window;
+
 #define UART16550_FIFO 16
 #define UART16550_SIZE 0x100 /* the MMIO window on QEMU virt */
 
@@ -23,6 +25,8 @@ struct uart16550 {
 	 * are clear and the line is low.  Kept with irq_level, for a fast
 	 * path that sends such bytes without the model (switch.S). */
 	bool tx_only;
+	/* where the reads that change nothing are published (uart16550_publish) */
+	struct mmio_window *window;
 	/* wiring */
 	void (*tx)(void *ctx, u8 c);            /* a byte leaves through THR */
 	void (*set_irq)(void *ctx, bool level); /* the interrupt line */
@@ -35,6 +39,14 @@ struct uart16550 {
  */
 void uart16550_init(struct uart16550 *u, void (*tx)(void *, u8), void (*set_irq)(void *, bool),
 		    void *ctx);
+/*
+ * Publish the byte reads that change nothing in w, a register window
+ * (kernel/mmio.h), and keep them true from now on: IER, LCR, MCR, DLL and
+ * DLM, MSR while no delta bit is set, and the zeros past the registers.
+ * RBR, IIR, LSR and SCR stay the model's (SCR because switch.S stores it
+ * without the model).  uart16550_init forgets the window: publish again.
+ */
+void uart16550_publish(struct uart16550 *u, struct mmio_window *w);
 /* An mmio_ops access function (kernel/mmio.h): byte accesses only. */
 int uart16550_access(void *dev, u64 off, struct mmio_access *acc);
 /*

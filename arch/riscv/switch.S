@@ -253,7 +253,8 @@ sbi_done:					/* a1 set; a0 = 0: success */
  * A load from a device: lb/lbu of the console UART's LSR or SCR.  Reading
  * LSR clears its error bits, so LSR is answered here only when it has
  * none; console input waiting to move into the receive FIFO sends the load
- * to the model too.  The instruction is read with HLVX (stvec meanwhile
+ * to the model too.  Its other registers are its register window's
+ * (uart_window: IER, LCR and the like, as uart16550_publish has them).  The instruction is read with HLVX (stvec meanwhile
  * fast_fetch_fault): its low half holds opcode, rd and funct3.  The
  * register is the low bits of stval (the guest's address and the GPA
  * share the page offset).
@@ -316,13 +317,18 @@ fast_return:
 	csrrw	a0, sscratch, a0
 	sret
 1:	addi	t1, t1, 5 - 7
-	bnez	t1, fast_bail
+	bnez	t1, uart_window
 	lbu	t1, UART16550_SCR(t2)		/* SCR */
 	slli	t2, t0, 63 - 14			/* funct3 bit 2: lbu */
 	bltz	t2, write_rd
 	slli	t1, t1, 56			/* lb sign-extends */
 	srai	t1, t1, 56
 	j	write_rd
+
+/* Another of the UART's registers: its window's (win_load), if published. */
+uart_window:
+	csrr	t1, htval
+	j	win_load
 
 /* Not for this tier: the C tier takes the exit, t1 and t2 as the guest had them. */
 fast_bail:

@@ -82,7 +82,8 @@ def test_plic_claims_through_the_assembly_tier(machine):
 
 def test_uart_and_sbi_through_the_assembly_tier(machine):
     """guest_exit's assembly tier (switch.S) answers the console UART's LSR
-    and SCR loads, SCR and THR stores, and SBI BASE/TIME calls: the answers
+    and SCR loads, SCR and THR stores, the loads of its registers its model
+    publishes (the register window), and SBI BASE/TIME calls: the answers
     must be the models' and SBI's, through every register, with what it
     passes on (error bits, loopback, DLAB, other widths, ETBEI) unchanged."""
     m = machine(CONFIG="test-uart-tier", HARTS=1)
@@ -90,18 +91,25 @@ def test_uart_and_sbi_through_the_assembly_tier(machine):
     out = m.wait_exit(timeout=30)
     oks, fails, summary = guest_results(out, "uart_tier")
     assert fails == []
-    assert oks == ["scr-every-register", "scr-x0-tp-gp", "lsr", "dlab", "other-widths-fault",
-                   "sbi"]
-    assert summary.groups() == ("6", "0")
+    assert oks == ["scr-every-register", "scr-x0-tp-gp", "lsr", "dlab", "window",
+                   "other-widths-fault", "sbi"]
+    assert summary.groups() == ("7", "0")
     # the bytes written to THR reached the console, whole lines, in order
     lines = out.splitlines()
     thr = lines.index("uart_tier: sent through THR")
     assert lines[thr + 1] == "uart_tier: sent with ETBEI"
     # the exit statistics count what the tier answered: every access the
     # guest completed, none of the two that faulted
-    guest = int(re.search(r"uart_tier: (\d+) accesses", out).group(1))
+    guest, windowed = map(int, re.search(r"uart_tier: (\d+) accesses, (\d+) from the "
+                                         r"register window", out).groups())
     rvhv = int(re.search(r"device uart16550@0x10000000: (\d+) accesses", out).group(1))
     assert rvhv == guest > 100
+    # the loads of registers its model publishes, and no others, came
+    # from the UART's register window (uart_window in switch.S)
+    tier = int(re.search(r"rvhv: vm 'tier' of those, the assembly tier answered \d+ UART "
+                         r"and \d+ PLIC accesses, and (\d+) loads from register windows",
+                         out).group(1))
+    assert tier == windowed >= 15, (tier, windowed)
     exits = re.search(r"rvhv: vm 'tier' exits: .*load-gpf (\d+) store-gpf (\d+)", out)
     assert exits and int(exits.group(1)) + int(exits.group(2)) == guest + 2
 

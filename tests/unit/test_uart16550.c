@@ -3,6 +3,7 @@
 
 #include "tests/unit/unit.h"
 
+#include "kernel/mmio.h"
 #include "vdev/uart16550.h"
 
 enum { RBR, IER, IIR, LCR, MCR, LSR, MSR, SCR };
@@ -32,6 +33,10 @@ static void test_set_irq(void *ctx, bool level)
 	irq_calls++;
 }
 
+/* The register window (uart16550_publish), published as a VM's UART
+ * does; check_window holds it to what reads return after every access. */
+static struct mmio_window win;
+
 static int setup(void **state)
 {
 	ntx = 0;
@@ -39,7 +44,41 @@ static int setup(void **state)
 	irq_line = false;
 	memset(&uart, 0xa5, sizeof(uart)); /* init must set every field */
 	uart16550_init(&uart, test_tx, test_set_irq, &uart);
+	win = (struct mmio_window){0};
+	uart16550_publish(&uart, &win);
 	return 0;
+}
+
+/*
+ * Every byte load the window answers is what the model answers, and that
+ * read changes nothing (the model's state, the line, the output); only
+ * byte loads are published, IIR/LSR/SCR never, IER/LCR/MCR always.
+ */
+static void check_window(void)
+{
+	for (u64 off = 0; off < MMIO_WINDOW_SIZE; off++) {
+		u64 v;
+		for (u8 width = 2; width <= 8; width *= 2)
+			assert_false(mmio_window_load(&win, off, width, &v));
+		bool published = mmio_window_load(&win, off, 1, &v);
+		if (off == IIR || off == LSR || off == SCR || off >= UART16550_SIZE)
+			assert_false(published);
+		if (off == IER || off == LCR || off == MCR)
+			assert_true(published);
+		if (!published)
+			continue;
+		struct uart16550 before = uart;
+		int calls = irq_calls, sent = ntx;
+		struct mmio_access acc = {.width = 1, .value = 0xdeadbeef};
+		assert_int_equal(uart16550_access(&uart, off, &acc), 0);
+		if (acc.value != v)
+			fail_msg("window at 0x%lx: 0x%lx, the register reads 0x%lx", (unsigned long)off,
+				 (unsigned long)v, (unsigned long)acc.value);
+		if (memcmp(&before, &uart, sizeof(uart)) != 0)
+			fail_msg("a published read at 0x%lx changed the model", (unsigned long)off);
+		assert_int_equal(irq_calls, calls);
+		assert_int_equal(ntx, sent);
+	}
 }
 
 static u8 rd(u64 off)
@@ -48,6 +87,7 @@ static u8 rd(u64 off)
 
 	assert_int_equal(uart16550_access(&uart, off, &acc), 0);
 	assert_true(acc.value <= 0xff);
+	check_window();
 	return acc.value;
 }
 
@@ -56,11 +96,61 @@ static void wr(u64 off, u8 val)
 	struct mmio_access acc = {.width = 1, .write = true, .value = val};
 
 	assert_int_equal(uart16550_access(&uart, off, &acc), 0);
+	check_window();
 }
 
 static void rx(u8 c)
 {
 	assert_true(uart16550_receive(&uart, c));
+	check_window();
+}
+
+static int teardown(void **state)
+{
+	check_window();
+	return 0;
+}
+
+static bool window_byte(u64 off, u64 *v)
+{
+	return mmio_window_load(&win, off, 1, v);
+}
+
+/* What the window publishes follows DLAB (offsets 0 and 1) and MSR's delta
+ * bits, and a reset's init forgets it until it is published again. */
+static void test_window_follows(void **state)
+{
+	u64 v;
+
+	assert_false(window_byte(RBR, &v)); /* RBR pops the FIFO */
+	assert_true(window_byte(IER, &v) && v == 0);
+	assert_true(window_byte(MSR, &v) && v == 0xb0);
+	assert_true(window_byte(0x10, &v) && v == 0); /* past the registers */
+	wr(LCR, 0x83);
+	wr(DLL, 0x0c);
+	wr(DLM, 0x01);
+	assert_true(window_byte(DLL, &v) && v == 0x0c);
+	assert_true(window_byte(DLM, &v) && v == 0x01);
+	assert_true(window_byte(LCR, &v) && v == 0x83);
+	wr(LCR, 0x03);
+	assert_false(window_byte(RBR, &v));
+	wr(IER, 0x05);
+	assert_true(window_byte(IER, &v) && v == 0x05);
+	wr(MCR, 0x10); /* loopback: the modem inputs drop, with deltas */
+	assert_false(window_byte(MSR, &v));
+	assert_int_equal(rd(MSR), 0x0b);
+	assert_true(window_byte(MSR, &v) && v == 0x00);
+	wr(MCR, 0x1b);
+	assert_false(window_byte(MSR, &v));
+	assert_int_equal(rd(MSR), 0xbb);
+	assert_true(window_byte(MSR, &v) && v == 0xb0);
+	uart16550_init(&uart, test_tx, test_set_irq, &uart); /* a VM's reset */
+	assert_null(uart.window);
+	assert_true(window_byte(IER, &v) && v == 0x05); /* as it was */
+	uart16550_publish(&uart, &win);
+	assert_true(window_byte(IER, &v) && v == 0x00);
+	assert_true(window_byte(MCR, &v) && v == 0x00);
+	assert_true(window_byte(MSR, &v) && v == 0xb0);
 }
 
 /* xv6's uartinit(): 38.4K baud, 8N1, FIFOs reset and enabled, TX and RX interrupts. */
@@ -660,7 +750,7 @@ static void test_tx_only(void **state)
 	assert_true(uart.tx_only);
 }
 
-#define T(fn) cmocka_unit_test_setup(fn, setup)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
@@ -695,6 +785,7 @@ int main(void)
 		T(test_past_registers),
 		T(test_take),
 		T(test_tx_only),
+		T(test_window_follows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
