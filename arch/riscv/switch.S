@@ -254,10 +254,10 @@ sbi_done:					/* a1 set; a0 = 0: success */
  * LSR clears its error bits, so LSR is answered here only when it has
  * none; console input waiting to move into the receive FIFO sends the load
  * to the model too.  Its other registers are its register window's
- * (uart_window: IER, LCR and the like, as uart16550_publish has them).  The instruction is read with HLVX (stvec meanwhile
- * fast_fetch_fault): its low half holds opcode, rd and funct3.  The
- * register is the low bits of stval (the guest's address and the GPA
- * share the page offset).
+ * (uart_window: IER, LCR and the like, as uart16550_publish has them).
+ * The instruction is read with HLVX (stvec meanwhile fast_fetch_fault):
+ * its low half holds opcode, rd and funct3.  The register is the low bits
+ * of stval (the guest's address and the GPA share the page offset).
  */
 	/* t0 = the low half of a load's instruction (opcode, rd, funct3),
 	 * read with HLVX under fast_fetch_fault; t2 is clobbered */
